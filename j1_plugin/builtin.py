@@ -1,0 +1,21 @@
+"""The built-in plugin: j1-plugin's own formats and judges, registered through the public hooks."""
+
+from __future__ import annotations
+
+from j1_plugin.hookspecs import Register, hookimpl
+
+
+@hookimpl
+def register_formats(register: Register) -> None:
+    from j1_plugin.formats import builtin_formats
+
+    for fmt in builtin_formats():
+        register(fmt)
+
+
+@hookimpl
+def register_judges(register: Register) -> None:
+    from j1_plugin.judges import HFJudge, VLLMJudge
+
+    register(HFJudge)
+    register(VLLMJudge)

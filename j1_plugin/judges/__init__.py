@@ -1,0 +1,7 @@
+"""Judge backends: run a judge model on rendered judgment requests."""
+
+from j1_plugin.judges.base import Judge, Sampling, judge_requests
+from j1_plugin.judges.hf import HFJudge
+from j1_plugin.judges.vllm import VLLMJudge
+
+__all__ = ["HFJudge", "Judge", "Sampling", "VLLMJudge", "judge_requests"]

@@ -1,0 +1,87 @@
+"""The ``hf`` judge backend: any causal LM loadable by transformers, generating in-process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from j1_plugin.judges.base import Sampling
+from j1_plugin.records import Message
+
+
+class HFJudge:
+    """Generate judgments with ``transformers``: ``HFJudge("path/or/hub-id", device="cpu")``.
+
+    ``model`` is a hub id, a local directory, or an already loaded model (then pass
+    ``tokenizer``). Prompts are built with the tokenizer's chat template, padded on the left and
+    generated in batches of ``batch_size``; sampling is seeded by ``Sampling.seed``.
+    """
+
+    name = "hf"
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | Any,
+        tokenizer: Any = None,
+        *,
+        device: str | None = None,
+        dtype: str = "auto",
+        batch_size: int = 8,
+        chat_template_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if isinstance(model, (str, os.PathLike)):
+            source = os.fspath(model)
+            tokenizer = tokenizer or AutoTokenizer.from_pretrained(source)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
+        elif tokenizer is None:
+            raise ValueError("HFJudge needs a tokenizer when given a loaded model")
+        if getattr(tokenizer, "chat_template", None) is None:
+            raise ValueError("the judge's tokenizer has no chat template; J1 prompts are chat turns")
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        tokenizer.padding_side = "left"
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.model = model.to(self.device).eval()
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        self.chat_template_kwargs = chat_template_kwargs or {}
+
+    def prompt_text(self, conversation: Sequence[Message]) -> str:
+        """The exact text the model is conditioned on for one conversation."""
+        return self.tokenizer.apply_chat_template(
+            list(conversation), tokenize=False, add_generation_prompt=True, **self.chat_template_kwargs
+        )
+
+    def generate(self, conversations: Sequence[Sequence[Message]], sampling: Sampling) -> list[list[str]]:
+        import torch
+
+        prompts = [self.prompt_text(conversation) for conversation in conversations]
+        options: dict[str, Any] = {
+            "max_new_tokens": sampling.max_new_tokens,
+            "num_return_sequences": sampling.n,
+            "pad_token_id": self.tokenizer.pad_token_id,
+        }
+        if sampling.greedy:
+            options["do_sample"] = False
+        else:
+            options.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p)
+        generator_state = torch.random.get_rng_state()
+        torch.manual_seed(sampling.seed)
+        results: list[list[str]] = []
+        try:
+            for start in range(0, len(prompts), self.batch_size):
+                batch = prompts[start : start + self.batch_size]
+                encoded = self.tokenizer(batch, return_tensors="pt", padding=True, add_special_tokens=False)
+                encoded = encoded.to(self.device)
+                with torch.no_grad():
+                    generated = self.model.generate(**encoded, **options)
+                new_tokens = generated[:, encoded["input_ids"].shape[1] :]
+                texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+                results += [texts[i : i + sampling.n] for i in range(0, len(texts), sampling.n)]
+        finally:
+            torch.random.set_rng_state(generator_state)
+        return results

@@ -1,0 +1,120 @@
+"""The records every part of j1-plugin passes around.
+
+A :class:`PreferencePair` is the unit of data (question, better answer, worse answer). A
+judgment format turns it into one or more :class:`JudgmentRequest` objects (chat messages in a
+known order) and turns the judge's text back into a :class:`Judgment`.
+
+Order convention: ``"AB"`` shows the pair's ``chosen`` response as Assistant A and ``rejected``
+as Assistant B; ``"BA"`` swaps them. Pointwise requests carry a ``side`` instead of an order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal
+
+Order = Literal["AB", "BA"]
+Side = Literal["chosen", "rejected"]
+Verdict = Literal["A", "B", "tie"]
+Message = dict[str, str]
+
+ORDERS: tuple[Order, Order] = ("AB", "BA")
+SIDES: tuple[Side, Side] = ("chosen", "rejected")
+
+
+@dataclass(frozen=True)
+class PreferencePair:
+    """One question with a better (``chosen``) and a worse (``rejected``) response."""
+
+    id: str
+    prompt: str
+    chosen: str
+    rejected: str
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("id", "prompt", "chosen", "rejected"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise TypeError(
+                    f"PreferencePair {self.id!r}: field {name!r} must be a string, got {type(value).__name__}"
+                )
+
+    def responses(self, order: Order) -> tuple[str, str]:
+        """The two responses shown as Assistant A and Assistant B in ``order``."""
+        if order == "AB":
+            return self.chosen, self.rejected
+        if order == "BA":
+            return self.rejected, self.chosen
+        raise ValueError(f"order must be 'AB' or 'BA', got {order!r}")
+
+
+def better_label(order: Order) -> Literal["A", "B"]:
+    """The letter under which the chosen response is shown in ``order``."""
+    if order not in ORDERS:
+        raise ValueError(f"order must be 'AB' or 'BA', got {order!r}")
+    return "A" if order == "AB" else "B"
+
+
+def to_dataset_frame(verdict: Verdict | None, order: Order) -> Verdict | None:
+    """Map a verdict given in ``order`` back to the ``"AB"`` frame (A = chosen)."""
+    if order == "AB" or verdict in (None, "tie"):
+        return verdict
+    return "B" if verdict == "A" else "A"
+
+
+@dataclass(frozen=True)
+class JudgmentRequest:
+    """A rendered prompt for the judge: chat messages plus where it came from.
+
+    Pairwise requests have an ``order`` and a ``label`` (the letter of the better response as
+    shown); pointwise requests have a ``side`` and no label.
+    """
+
+    pair_id: str
+    format: str
+    messages: tuple[Message, ...]
+    order: Order | None = None
+    side: Side | None = None
+
+    @property
+    def label(self) -> Literal["A", "B"] | None:
+        return better_label(self.order) if self.order is not None else None
+
+
+class ParseStatus(str, Enum):
+    """Why a judge's output did or did not yield a decision."""
+
+    OK = "ok"
+    NO_ANSWER = "no_answer"
+    AMBIGUOUS = "ambiguous"
+    MALFORMED = "malformed"
+    OUT_OF_RANGE = "out_of_range"
+    UNCLOSED_REASONING = "unclosed_reasoning"
+
+
+@dataclass(frozen=True)
+class Judgment:
+    """A judge's output after parsing.
+
+    ``verdict`` is ``"A"``, ``"B"``, ``"tie"`` (score formats only) or ``None`` when parsing
+    failed or the format is pointwise. ``scores`` maps ``"A"``/``"B"`` (pairwise scores) or
+    ``"score"`` (pointwise) to a number in 0..10. ``reason`` explains a failed parse.
+    """
+
+    raw: str
+    status: ParseStatus
+    verdict: Verdict | None = None
+    scores: Mapping[str, float] | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is ParseStatus.OK
+
+    @property
+    def score(self) -> float | None:
+        """The pointwise score, if this is a parsed pointwise judgment."""
+        return None if self.scores is None else self.scores.get("score")
