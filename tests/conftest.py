@@ -1,0 +1,30 @@
+"""Shared fixtures: offline hub settings, a fresh plugin manager per test, one tiny judge per session."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+for _var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+    os.environ.setdefault(_var, "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(autouse=True)
+def fresh_plugin_manager(monkeypatch):
+    """Every test sees plugins loaded anew, without a J1_PLUGINS inherited from the shell."""
+    from j1_plugin import reset_plugin_manager
+
+    monkeypatch.delenv("J1_PLUGINS", raising=False)
+    reset_plugin_manager()
+    yield
+    reset_plugin_manager()
+
+
+@pytest.fixture(scope="session")
+def tiny_judge_dir(tmp_path_factory):
+    """A tiny random judge (model + tokenizer + chat template), built once per test session."""
+    from j1_plugin.tiny_models import build_tiny_judge
+
+    return build_tiny_judge(tmp_path_factory.mktemp("tiny-judge"))

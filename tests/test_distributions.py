@@ -1,0 +1,216 @@
+"""Real installed distributions: third-party plugins found by entry point, and our own wheel.
+
+Each distribution is built from a temporary source tree with pip and installed with
+``pip install --target`` into a temporary folder that child processes put on ``PYTHONPATH``,
+so the test environment itself is never modified.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+J1 = Path(sys.executable).with_name("j1")
+
+ACME = """
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import j1_plugin
+from j1_plugin import hookimpl
+from j1_plugin.formats import PairwiseFormat
+
+TEMPLATE = "Judge.\\n{question}\\nA) {response_a}\\nB) {response_b}\\nAnswer <answer> [[A]] </answer> or [[B]]."
+
+
+def acme_length_reward(completions, **kwargs):
+    return [float(len(str(c)) < 100) for c in completions]
+
+
+@hookimpl
+def register_formats(register):
+    register(PairwiseFormat(name="acme-short", description="terse pairwise", template=TEMPLATE))
+
+
+@hookimpl
+def register_rewards(register):
+    register(acme_length_reward)
+
+
+@hookimpl
+def register_benchmarks(register):
+    register(SimpleNamespace(name="acme-bench", task_dir=Path(__file__).parent / "tasks"))
+"""
+
+BROKEN = "import module_that_does_not_exist_anywhere\n"
+
+CLASH = """
+from dataclasses import replace
+import j1_plugin
+from j1_plugin import hookimpl
+
+
+@hookimpl
+def register_formats(register):
+    from j1_plugin.formats import builtin_formats
+    register(builtin_formats()[0])
+"""
+
+
+def make_distribution(root: Path, dist: str, module: str, source: str, entry_name: str) -> Path:
+    folder = root / dist
+    (folder / module).mkdir(parents=True)
+    (folder / module / "__init__.py").write_text(textwrap.dedent(source))
+    (folder / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""
+            [build-system]
+            requires = ["setuptools"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "{dist}"
+            version = "1.2.3"
+
+            [project.entry-points.j1_plugin]
+            {entry_name} = "{module}"
+            """
+        )
+    )
+    return folder
+
+
+def pip_install_target(target: Path, *sources: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--no-index", "--target", str(target), *map(str, sources)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+
+
+def run_in_child(args, *, pythonpath, env_extra=None, cwd=None):
+    env = {k: v for k, v in os.environ.items() if k not in ("J1_PLUGINS", "PYTHONPATH")}
+    env["PYTHONPATH"] = os.pathsep.join(map(str, pythonpath))
+    env.update(env_extra or {})
+    return subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def plugin_sites(tmp_path_factory):
+    """Two install targets: one with a good and a broken plugin, one with a name-clashing plugin."""
+    root = tmp_path_factory.mktemp("plugin-src")
+    good_site, clash_site = tmp_path_factory.mktemp("site-good"), tmp_path_factory.mktemp("site-clash")
+    pip_install_target(
+        good_site,
+        make_distribution(root, "acme-j1", "acme_j1", ACME, "acme"),
+        make_distribution(root, "broken-j1", "broken_j1", BROKEN, "broken"),
+    )
+    pip_install_target(clash_site, make_distribution(root, "clash-j1", "clash_j1", CLASH, "clash"))
+    return good_site, clash_site
+
+
+def plugins_json(pythonpath, **env):
+    result = run_in_child([str(J1), "plugins", "--json"], pythonpath=pythonpath, env_extra=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    return {p["name"]: p for p in report["plugins"]}, {f["name"]: f for f in report["failed"]}
+
+
+def test_an_installed_third_party_plugin_appears_in_j1_plugins(plugin_sites):
+    good_site, _ = plugin_sites
+    plugins, _ = plugins_json([good_site])
+    acme = plugins["acme"]
+    assert (acme["distribution"], acme["version"]) == ("acme-j1", "1.2.3")
+    assert acme["formats"] == ["acme-short"]
+    assert acme["rewards"] == ["acme_length_reward"]
+    assert acme["benchmarks"] == ["acme-bench"]
+    assert plugins["j1_plugin.builtin"]["formats"] == ["pav", "pas", "pavs", "pos", "pav-plan"]
+
+
+def test_a_plugin_that_fails_to_import_is_reported_by_name_with_its_error(plugin_sites):
+    good_site, _ = plugin_sites
+    plugins, failed = plugins_json([good_site])
+    assert "broken" not in plugins and "acme" in plugins
+    assert failed["broken"]["distribution"] == "broken-j1 1.2.3"
+    assert "ModuleNotFoundError" in failed["broken"]["error"]
+    assert "module_that_does_not_exist_anywhere" in failed["broken"]["error"]
+    text = run_in_child([str(J1), "plugins"], pythonpath=[good_site])
+    assert "not loaded:" in text.stdout and "broken (broken-j1 1.2.3): ModuleNotFoundError" in text.stdout
+
+
+def test_third_party_things_are_usable_through_the_python_api(plugin_sites):
+    good_site, _ = plugin_sites
+    code = (
+        "import j1_plugin\n"
+        "fmt = j1_plugin.get_format('acme-short')\n"
+        "pair = j1_plugin.PreferencePair('1', 'Q?', 'good', 'bad')\n"
+        "print(fmt.requests(pair)[1].messages[0]['content'].splitlines()[2])\n"
+        "print(j1_plugin.get_reward('acme_length_reward')(['ok']))\n"
+        "print([p.name for p in j1_plugin.task_dirs()])\n"
+    )
+    result = run_in_child([sys.executable, "-W", "ignore", "-c", code], pythonpath=[good_site])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["A) bad", "[1.0]", "['tasks']"]
+
+
+def test_j1_plugins_env_var_restricts_which_plugins_load(plugin_sites):
+    good_site, clash_site = plugin_sites
+    plugins, failed = plugins_json([good_site, clash_site], J1_PLUGINS="acme")
+    assert set(plugins) == {"j1_plugin.builtin", "acme"} and not failed
+    plugins, failed = plugins_json([good_site, clash_site], J1_PLUGINS="")
+    assert set(plugins) == {"j1_plugin.builtin"} and not failed
+
+
+def test_a_plugin_reusing_a_builtin_name_fails_loudly_naming_both(plugin_sites):
+    good_site, clash_site = plugin_sites
+    result = run_in_child([str(J1), "plugins"], pythonpath=[good_site, clash_site])
+    assert result.returncode == 2
+    assert "format 'pav' is registered twice: by plugin 'j1_plugin.builtin' and by plugin 'clash'" in result.stderr
+
+
+def test_non_editable_wheel_works_from_another_directory(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    shutil.copytree(REPO / "j1_plugin", source / "j1_plugin", ignore=shutil.ignore_patterns("__pycache__"))
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(wheels),
+         str(source)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    (wheel,) = wheels.glob("j1_plugin-*.whl")
+    tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
+    assert {t for t in tops if not t.endswith(".dist-info")} == {"j1_plugin"}
+
+    site = tmp_path / "site"
+    pip_install_target(site, wheel)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    code = (
+        "import j1_plugin\n"
+        "from j1_plugin.formats import builtin_formats\n"
+        "print(j1_plugin.__file__)\n"
+        "pair = j1_plugin.PreferencePair('1', 'Q?', 'yes', 'no')\n"
+        "print(sum(len(f.requests(pair)) for f in builtin_formats()))\n"
+    )
+    result = run_in_child([sys.executable, "-c", code], pythonpath=[site], cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    location, request_count = result.stdout.splitlines()
+    assert Path(location).is_relative_to(site)
+    assert request_count == "10"
