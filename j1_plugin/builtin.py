@@ -1,4 +1,4 @@
-"""The built-in plugin: j1-plugin's own formats and judges, registered through the public hooks."""
+"""The built-in plugin: j1-plugin's own formats, benchmarks and judges, registered through the public hooks."""
 
 from __future__ import annotations
 
@@ -11,6 +11,14 @@ def register_formats(register: Register) -> None:
 
     for fmt in builtin_formats():
         register(fmt)
+
+
+@hookimpl
+def register_benchmarks(register: Register) -> None:
+    from j1_plugin.benchmarks import builtin_benchmarks
+
+    for benchmark in builtin_benchmarks():
+        register(benchmark)
 
 
 @hookimpl

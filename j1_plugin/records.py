@@ -4,8 +4,11 @@ A :class:`PreferencePair` is the unit of data (question, better answer, worse an
 judgment format turns it into one or more :class:`JudgmentRequest` objects (chat messages in a
 known order) and turns the judge's text back into a :class:`Judgment`.
 
-Order convention: ``"AB"`` shows the pair's ``chosen`` response as Assistant A and ``rejected``
-as Assistant B; ``"BA"`` swaps them. Pointwise requests carry a ``side`` instead of an order.
+Order convention: ``"AB"`` shows the two responses as the dataset itself presents them and
+``"BA"`` swaps them. ``PreferencePair.chosen_position`` says where the dataset shows the chosen
+response (``"A"`` unless the source data says otherwise, e.g. a JudgeBench row labelled
+``B>A``), so ``pair.label(order)`` is the letter of the better response as the judge sees it.
+Pointwise requests carry a ``side`` instead of an order.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class PreferencePair:
     chosen: str
     rejected: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    chosen_position: Literal["A", "B"] = "A"
 
     def __post_init__(self) -> None:
         for name in ("id", "prompt", "chosen", "rejected"):
@@ -41,25 +45,25 @@ class PreferencePair:
                 raise TypeError(
                     f"PreferencePair {self.id!r}: field {name!r} must be a string, got {type(value).__name__}"
                 )
+        if self.chosen_position not in ("A", "B"):
+            raise ValueError(f"PreferencePair {self.id!r}: chosen_position must be 'A' or 'B'")
+
+    def label(self, order: Order) -> Literal["A", "B"]:
+        """The letter under which the chosen response is shown in ``order``."""
+        if order == "AB":
+            return self.chosen_position
+        if order == "BA":
+            return "B" if self.chosen_position == "A" else "A"
+        raise ValueError(f"order must be 'AB' or 'BA', got {order!r}")
 
     def responses(self, order: Order) -> tuple[str, str]:
         """The two responses shown as Assistant A and Assistant B in ``order``."""
-        if order == "AB":
-            return self.chosen, self.rejected
-        if order == "BA":
-            return self.rejected, self.chosen
-        raise ValueError(f"order must be 'AB' or 'BA', got {order!r}")
-
-
-def better_label(order: Order) -> Literal["A", "B"]:
-    """The letter under which the chosen response is shown in ``order``."""
-    if order not in ORDERS:
-        raise ValueError(f"order must be 'AB' or 'BA', got {order!r}")
-    return "A" if order == "AB" else "B"
+        chosen_first = self.label(order) == "A"
+        return (self.chosen, self.rejected) if chosen_first else (self.rejected, self.chosen)
 
 
 def to_dataset_frame(verdict: Verdict | None, order: Order) -> Verdict | None:
-    """Map a verdict given in ``order`` back to the ``"AB"`` frame (A = chosen)."""
+    """Map a verdict given in ``order`` back to the dataset's own ``"AB"`` presentation."""
     if order == "AB" or verdict in (None, "tie"):
         return verdict
     return "B" if verdict == "A" else "A"
@@ -70,7 +74,7 @@ class JudgmentRequest:
     """A rendered prompt for the judge: chat messages plus where it came from.
 
     Pairwise requests have an ``order`` and a ``label`` (the letter of the better response as
-    shown); pointwise requests have a ``side`` and no label.
+    the judge sees it); pointwise requests have a ``side`` and no label.
     """
 
     pair_id: str
@@ -78,10 +82,7 @@ class JudgmentRequest:
     messages: tuple[Message, ...]
     order: Order | None = None
     side: Side | None = None
-
-    @property
-    def label(self) -> Literal["A", "B"] | None:
-        return better_label(self.order) if self.order is not None else None
+    label: Literal["A", "B"] | None = None
 
 
 class ParseStatus(str, Enum):

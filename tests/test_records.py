@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from j1_plugin.records import PreferencePair, better_label, to_dataset_frame
+from j1_plugin.records import PreferencePair, to_dataset_frame
 
 
 def test_a_pair_refuses_non_string_fields_naming_the_field():
@@ -16,9 +16,15 @@ def test_orders_place_chosen_first_or_second():
     pair = PreferencePair(id="x", prompt="q", chosen="good", rejected="bad")
     assert pair.responses("AB") == ("good", "bad")
     assert pair.responses("BA") == ("bad", "good")
-    assert (better_label("AB"), better_label("BA")) == ("A", "B")
+    assert (pair.label("AB"), pair.label("BA")) == ("A", "B")
     with pytest.raises(ValueError, match="'AB' or 'BA'"):
         pair.responses("ab")
+
+
+def test_a_pair_can_keep_the_datasets_own_presentation_order():
+    pair = PreferencePair(id="jb", prompt="q", chosen="good", rejected="bad", chosen_position="B")
+    assert pair.responses("AB") == ("bad", "good") and pair.label("AB") == "B"
+    assert pair.responses("BA") == ("good", "bad") and pair.label("BA") == "A"
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,7 @@ class PairwiseFormat(JudgmentFormat):
                 format=self.name,
                 messages=self.render(pair.prompt, pair.responses(order)),
                 order=order,
+                label=pair.label(order),
             )
             for order in (ORDERS if orders is None else orders)
         ]

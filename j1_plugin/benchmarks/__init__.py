@@ -1,0 +1,28 @@
+"""Judge benchmarks: data loading, pair construction and official scoring."""
+
+from j1_plugin.benchmarks.base import TASKS_DIR, Benchmark, BenchmarkDataError, read_table
+from j1_plugin.benchmarks.followbench import FollowBenchEval
+from j1_plugin.benchmarks.judgebench import JudgeBench
+from j1_plugin.benchmarks.ppe import PPECorrectness, PPEPreference
+from j1_plugin.benchmarks.rewardbench import RewardBench
+from j1_plugin.benchmarks.rmbench import RMBench
+
+
+def builtin_benchmarks() -> tuple[Benchmark, ...]:
+    """The judge benchmarks of the J1 paper."""
+    return (RewardBench(), PPEPreference(), PPECorrectness(), JudgeBench(), RMBench(), FollowBenchEval())
+
+
+__all__ = [
+    "TASKS_DIR",
+    "Benchmark",
+    "BenchmarkDataError",
+    "FollowBenchEval",
+    "JudgeBench",
+    "PPECorrectness",
+    "PPEPreference",
+    "RMBench",
+    "RewardBench",
+    "builtin_benchmarks",
+    "read_table",
+]

@@ -1,0 +1,171 @@
+"""What a judge benchmark provides, and the shared data plumbing.
+
+A :class:`Benchmark` knows where its data lives on the hub, how to read the same schema from a
+local file (``.jsonl``, ``.json`` or ``.parquet``), how to turn rows into
+:class:`~j1_plugin.records.PreferencePair` objects with stable ids, and how to compute its
+official score from :class:`~j1_plugin.scoring.PairOutcome` objects.
+
+Pairs carry two metadata keys used by scoring: ``group`` (the subset, category or domain that
+official scores average over) and, for RM-Bench, ``cell`` (chosen style, rejected style).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from j1_plugin.records import PreferencePair
+from j1_plugin.scoring import OfficialScores, PairOutcome
+
+TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
+LOCAL_SUFFIXES = (".jsonl", ".json", ".parquet")
+
+
+class BenchmarkDataError(ValueError):
+    """A benchmark row or file does not match the expected schema."""
+
+
+def read_table(path: str | os.PathLike[str], dataset: str) -> list[dict[str, Any]]:
+    """Rows of a local ``.jsonl``, ``.json`` (a list, or an object with a ``data`` list) or ``.parquet`` file."""
+    path = Path(path)
+    if not path.is_file():
+        raise BenchmarkDataError(f"{dataset}: data file {path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    if suffix == ".jsonl":
+        rows = []
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise BenchmarkDataError(f"{dataset}: {path} line {number} is not valid JSON: {exc.msg}") from None
+        return rows
+    if suffix == ".json":
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except json.JSONDecodeError as exc:
+            raise BenchmarkDataError(f"{dataset}: {path} is not valid JSON: {exc}") from None
+        if isinstance(data, dict) and isinstance(data.get("data"), list):
+            data = data["data"]
+        if not isinstance(data, list):
+            raise BenchmarkDataError(f"{dataset}: {path} must hold a JSON list of rows")
+        return data
+    raise BenchmarkDataError(f"{dataset}: {path} has suffix {suffix!r}; expected one of {', '.join(LOCAL_SUFFIXES)}")
+
+
+def load_hub_rows(hub_id: str, split: str, **load_options: Any) -> list[dict[str, Any]]:
+    """Rows of a hub dataset split, through ``datasets.load_dataset`` (needs network or a warm cache)."""
+    import datasets
+
+    return datasets.load_dataset(hub_id, split=split, **load_options).to_list()
+
+
+class RowReader:
+    """Typed field access for one row; every error names the dataset, the row and the field."""
+
+    def __init__(self, dataset: str, row: Any, index: int, id_field: str | None) -> None:
+        if not isinstance(row, Mapping):
+            raise BenchmarkDataError(f"{dataset}: row {index} is a {type(row).__name__}, expected an object")
+        self.dataset, self.row = dataset, row
+        raw_id = row.get(id_field) if id_field else None
+        self.label = f"row {index}" + (f" (id {raw_id!r})" if raw_id is not None else "")
+
+    def fail(self, name: str, problem: str) -> BenchmarkDataError:
+        return BenchmarkDataError(f"{self.dataset}: {self.label}: field {name!r} {problem}")
+
+    def get(self, name: str, kind: type | tuple[type, ...], *, optional: bool = False) -> Any:
+        if name not in self.row or self.row[name] is None:
+            if optional:
+                return None
+            raise self.fail(name, "is missing")
+        value = self.row[name]
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            raise self.fail(name, f"must be {_type_names(kind)}, got bool")
+        if not isinstance(value, kind):
+            raise self.fail(name, f"must be {_type_names(kind)}, got {type(value).__name__}")
+        return value
+
+    def text(self, name: str) -> str:
+        return self.get(name, str)
+
+    def identifier(self, name: str) -> str:
+        return str(self.get(name, (str, int)))
+
+    def text_list(self, name: str, length: int | None = None) -> list[str]:
+        value = self.get(name, (list, tuple))
+        if not value:
+            raise self.fail(name, "is an empty list")
+        if length is not None and len(value) != length:
+            raise self.fail(name, f"must hold {length} items, got {len(value)}")
+        for position, item in enumerate(value):
+            if not isinstance(item, str):
+                raise self.fail(name, f"item {position} must be a string, got {type(item).__name__}")
+        return list(value)
+
+    def choice(self, name: str, allowed: Sequence[str]) -> str:
+        value = self.text(name)
+        if value not in allowed:
+            raise self.fail(name, f"is {value!r}; expected one of {', '.join(map(repr, allowed))}")
+        return value
+
+
+def _type_names(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join({"str": "a string", "int": "an integer", "list": "a list", "tuple": "a list"}.get(
+        k.__name__, k.__name__) for k in kinds)  # fmt: skip
+
+
+class Benchmark:
+    """Base class of judge benchmarks; subclasses fill in the class attributes and two methods."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    hub_id: ClassVar[str | None] = None
+    default_split: ClassVar[str] = "test"
+    splits: ClassVar[tuple[str, ...]] = ()
+    pair_id_rule: ClassVar[str]
+    official_keys: ClassVar[tuple[str, ...]]
+    single_order_official: ClassVar[bool] = True
+    task_dir: ClassVar[Path | None] = TASKS_DIR
+
+    def load_rows(self, data_file: str | os.PathLike[str] | None = None, split: str | None = None) -> list[dict]:
+        """Rows from ``data_file`` if given, else from the hub."""
+        if data_file is not None:
+            return read_table(data_file, self.name)
+        if self.hub_id is None:
+            raise BenchmarkDataError(f"{self.name} has no public hub copy; pass a local data file")
+        return load_hub_rows(self.hub_id, self._check_split(split))
+
+    def _check_split(self, split: str | None) -> str:
+        split = split or self.default_split
+        if self.splits and split not in self.splits:
+            raise BenchmarkDataError(f"{self.name}: unknown split {split!r}; expected one of {', '.join(self.splits)}")
+        return split
+
+    def pairs_from_rows(self, rows: Iterable[Mapping[str, Any]], **options: Any) -> list[PreferencePair]:
+        raise NotImplementedError
+
+    def load_pairs(
+        self, data_file: str | os.PathLike[str] | None = None, split: str | None = None, **options: Any
+    ) -> list[PreferencePair]:
+        """Preference pairs from the hub or a local file, validated row by row."""
+        pairs = self.pairs_from_rows(self.load_rows(data_file, split), **options)
+        if not pairs:
+            raise BenchmarkDataError(f"{self.name}: the data holds no pairs to judge")
+        return pairs
+
+    def official(self, outcomes: Sequence[PairOutcome], **options: Any) -> OfficialScores:
+        raise NotImplementedError
+
+    def official_key_names(self, **options: Any) -> tuple[str, ...]:
+        """The official score keys reported for these options (RM-Bench adds keys for the full matrix)."""
+        return self.official_keys

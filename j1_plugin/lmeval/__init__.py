@@ -1,0 +1,95 @@
+"""lm-evaluation-harness integration: task folders, a TaskManager with plugin tasks, ``j1 eval``.
+
+* ``lm_eval --include_path "$(j1 tasks-path)" --tasks j1_judgebench ...`` works with the stock CLI.
+* :func:`run_cli` (``j1 eval``) is lm-eval's own CLI with every plugin's task folders added.
+* :func:`task_manager` returns a ``TaskManager`` that knows the plugin tasks, for Python use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from j1_plugin.benchmarks.base import TASKS_DIR
+from j1_plugin.plugins import task_dirs
+
+
+def plugin_task_dirs() -> list[str]:
+    """Every task folder registered by a benchmark plugin, the built-in one first."""
+    folders = [str(path) for path in task_dirs()]
+    return folders or [str(TASKS_DIR)]
+
+
+def task_manager(extra: Sequence[str | Path] = (), **kwargs: Any):
+    """A ``lm_eval`` TaskManager with the plugin task folders, then ``extra`` folders (which win clashes).
+
+    Keyword arguments go to ``TaskManager`` (``include_defaults=False`` skips lm-eval's own
+    14k tasks and their indexing time; ``metadata={...}`` sets J1 run options).
+    """
+    from lm_eval.tasks import TaskManager
+
+    return TaskManager(include_path=[*plugin_task_dirs(), *map(str, extra)], **kwargs)
+
+
+def include_plugin_tasks_everywhere() -> None:
+    """Make every ``TaskManager`` created from now on start with the plugin task folders."""
+    import lm_eval.tasks.manager as manager
+
+    original = manager.TaskManager.__init__
+    if getattr(original, "_j1_plugin_tasks", False):
+        return
+    folders = plugin_task_dirs()
+
+    def __init__(self, *args: Any, include_path: Any = None, **kwargs: Any) -> None:
+        if include_path is None:
+            paths = []
+        elif isinstance(include_path, (list, tuple)):
+            paths = list(include_path)
+        else:
+            paths = [include_path]
+        given = {str(path) for path in paths}
+        paths = [folder for folder in folders if folder not in given] + paths  # user folders come later and win
+        original(self, *args, include_path=paths, **kwargs)
+
+    __init__._j1_plugin_tasks = True  # type: ignore[attr-defined]
+    manager.TaskManager.__init__ = __init__
+
+
+def _is_evaluation(argv: Sequence[str]) -> bool:
+    return not argv or argv[0] not in ("ls", "validate", "-h", "--help")
+
+
+def run_cli(argv: Sequence[str]) -> int:
+    """Run lm-eval's CLI on ``argv`` with plugin tasks and registrations available.
+
+    Evaluations get ``--apply_chat_template`` unless it is given or ``--no_chat_template`` is
+    passed (J1 prompts are chat turns).
+    """
+    import sys
+
+    import lm_eval.api.metrics
+    import lm_eval.filters
+    import lm_eval.models  # noqa: F401
+    from lm_eval.__main__ import cli_evaluate
+
+    import j1_plugin.lmeval.filters  # noqa: F401  (registers the j1_verdict filter)
+
+    args = list(argv)
+    if "--no_chat_template" in args:
+        args.remove("--no_chat_template")
+    elif _is_evaluation(args) and not any(a.startswith("--apply_chat_template") for a in args):
+        args.append("--apply_chat_template")
+    include_plugin_tasks_everywhere()
+    saved = sys.argv
+    sys.argv = ["lm_eval", *args]
+    try:
+        cli_evaluate()
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    finally:
+        sys.argv = saved
+    return 0
+
+
+__all__ = ["TASKS_DIR", "include_plugin_tasks_everywhere", "plugin_task_dirs", "run_cli", "task_manager"]

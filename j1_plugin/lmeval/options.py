@@ -1,0 +1,119 @@
+"""Run-time options of the J1 lm-eval tasks, read from lm-eval's task metadata.
+
+Everything is chosen at run time, without editing YAML, through ``--metadata`` (JSON) or
+``TaskManager(metadata=...)``; ``--model_args`` entries arrive in the same mapping, which is how
+the tokenizer is found for truncation.
+
+======================= ============ ======================================================
+key                     default      meaning
+======================= ============ ======================================================
+``format``              ``pav``      judgment format (any registered, plugins included)
+``template``            none         prompt template file for that format
+``samples``             1            N for SC@N / Mean-Score@N (N > 1 samples at
+                                     ``temperature``/``top_p``, each a separate request)
+``temperature``         1.0          sampling temperature when ``samples`` > 1
+``top_p``               0.95         nucleus sampling when ``samples`` > 1
+``aggregate``           auto         ``vote`` (SC@N) or ``mean_score`` (Mean-Score@N);
+                                     auto: ``mean_score`` for score-only formats
+``single_order``        false        judge one seeded order per pair instead of both
+``seed``                1234         seed of the single-order choice (recorded in logs)
+``data_file``           none         local file in the hub schema instead of the hub
+``data_dir``            none         folder with ``<benchmark>.jsonl|json|parquet`` files
+``split``               per bench    hub split (e.g. JudgeBench ``claude``)
+``variant``             ``diagonal`` RM-Bench: ``diagonal`` or ``full`` (3x3 matrix)
+``domains``             all          PPE correctness: one domain or a list
+``max_prompt_tokens``   auto         token budget of the prompt (see truncation); auto =
+                                     tokenizer ``model_max_length`` minus ``max_gen_toks``
+======================= ============ ======================================================
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from j1_plugin.scoring import DEFAULT_SEED
+
+DATA_DIR_ENV = "J1_DATA_DIR"
+SCORE_ONLY_FORMATS = ("pas", "pos")
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    benchmark: str
+    format: str = "pav"
+    template: str | None = None
+    samples: int = 1
+    temperature: float = 1.0
+    top_p: float = 0.95
+    aggregate: str | None = None
+    single_order: bool = False
+    seed: int = DEFAULT_SEED
+    data_file: str | None = None
+    data_dir: str | None = None
+    split: str | None = None
+    variant: str = "diagonal"
+    domains: Any = None
+    max_prompt_tokens: int | str | None = "auto"
+    tokenizer: str | None = None
+
+    @classmethod
+    def from_metadata(cls, metadata: Mapping[str, Any] | None) -> EvalOptions:
+        meta = dict(metadata or {})
+        if "benchmark" not in meta:
+            raise ValueError("J1 task metadata must name its 'benchmark'")
+        domains = meta.get("domains")
+        if isinstance(domains, str) and domains.startswith("["):
+            domains = json.loads(domains)
+        options = cls(
+            benchmark=str(meta["benchmark"]),
+            format=str(meta.get("format", "pav")),
+            template=meta.get("template"),
+            samples=int(meta.get("samples", 1)),
+            temperature=float(meta.get("temperature", 1.0)),
+            top_p=float(meta.get("top_p", 0.95)),
+            aggregate=meta.get("aggregate"),
+            single_order=_flag(meta.get("single_order", False)),
+            seed=int(meta.get("seed", DEFAULT_SEED)),
+            data_file=meta.get("data_file"),
+            data_dir=meta.get("data_dir") or os.environ.get(DATA_DIR_ENV),
+            split=meta.get("split"),
+            variant=str(meta.get("variant", "diagonal")),
+            domains=domains,
+            max_prompt_tokens=meta.get("max_prompt_tokens", "auto"),
+            tokenizer=meta.get("tokenizer") or meta.get("pretrained"),
+        )
+        if options.samples < 1:
+            raise ValueError(f"metadata 'samples' must be at least 1, got {options.samples}")
+        if options.aggregate not in (None, "vote", "mean_score"):
+            raise ValueError(f"metadata 'aggregate' must be 'vote' or 'mean_score', got {options.aggregate!r}")
+        return options
+
+    @property
+    def aggregation(self) -> str:
+        if self.aggregate is not None:
+            return self.aggregate
+        return "mean_score" if self.format in SCORE_ONLY_FORMATS else "vote"
+
+    def local_data(self) -> Path | None:
+        """The local data file (or RM-Bench folder) to read, if the run names one."""
+        if self.data_file:
+            return Path(self.data_file)
+        if self.data_dir:
+            folder = Path(self.data_dir)
+            for candidate in [folder / f"{self.benchmark}{suffix}" for suffix in (".jsonl", ".json", ".parquet")] + [
+                folder / self.benchmark
+            ]:
+                if candidate.exists():
+                    return candidate
+        return None

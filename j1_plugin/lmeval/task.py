@@ -1,0 +1,289 @@
+"""The lm-eval task behind every J1 benchmark YAML: one document per preference pair.
+
+Each document (a pair) becomes several generation requests: both orders (or one seeded order)
+for pairwise formats, both sides for pointwise ones, times ``samples`` for SC@N. lm-eval's
+``--limit`` therefore counts pairs. Sampled requests carry ``seed: None``, so API backends do
+not send lm-eval's fixed per-request seed and every sample really differs; greedy requests are
+left deterministic.
+
+``process_results`` parses every response with the run's format and reduces the pair to a
+:class:`~j1_plugin.scoring.PairOutcome`; the corpus-level metrics are computed by the
+benchmark's official scorer and :func:`~j1_plugin.scoring.j1_metrics`, the same code as
+``j1 score``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from copy import deepcopy
+from functools import cached_property
+from typing import Any
+
+from j1_plugin.benchmarks.base import Benchmark, BenchmarkDataError
+from j1_plugin.formats.truncation import CharEstimate, TokenizerCounter, fit_pair
+from j1_plugin.lmeval.options import EvalOptions
+from j1_plugin.plugins import get_benchmark, get_format
+from j1_plugin.records import ORDERS, SIDES, PreferencePair
+from j1_plugin.scoring import J1_KEYS, JudgedItem, PairOutcome, j1_metrics, score_pair, seeded_order
+
+log = logging.getLogger("j1_plugin.lmeval")
+
+try:  # lm-eval is a dependency, but the scoring helpers below stay importable without it
+    from lm_eval.api.instance import Instance
+    from lm_eval.api.task import ConfigurableTask
+except ImportError:  # pragma: no cover
+    ConfigurableTask = object  # type: ignore[assignment,misc]
+
+DETAIL_KEY = "pairs"
+TRUNCATED_KEY = "truncated_pairs"
+
+
+# ----------------------------------------------------------------------------- documents
+
+
+def pair_to_doc(pair: PreferencePair, truncated: bool) -> dict[str, Any]:
+    cell = pair.metadata.get("cell")
+    return {
+        "pair_id": pair.id,
+        "prompt": pair.prompt,
+        "chosen": pair.chosen,
+        "rejected": pair.rejected,
+        "chosen_position": pair.chosen_position,
+        "group": str(pair.metadata.get("group", "")),
+        "cell": list(cell) if cell is not None else None,
+        "truncated": truncated,
+    }
+
+
+def doc_to_pair(doc: dict[str, Any]) -> PreferencePair:
+    cell = doc.get("cell")
+    return PreferencePair(
+        id=doc["pair_id"],
+        prompt=doc["prompt"],
+        chosen=doc["chosen"],
+        rejected=doc["rejected"],
+        chosen_position=doc["chosen_position"],
+        metadata={"group": doc.get("group", ""), "cell": tuple(cell) if cell is not None else None},
+    )
+
+
+def _token_counter(options: EvalOptions, max_gen_toks: int) -> tuple[int | None, Any]:
+    """The prompt budget and a token counter for it; ``(None, None)`` when there is no budget."""
+    budget = options.max_prompt_tokens
+    tokenizer = None
+    if options.tokenizer:
+        try:
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(options.tokenizer)
+        except Exception as exc:  # no tokenizer means estimated counts, not a failed run
+            log.warning("j1: cannot load tokenizer %r (%s); estimating tokens from characters", options.tokenizer, exc)
+    if budget in (None, "none", "None"):
+        return None, None
+    if budget == "auto":
+        limit = getattr(tokenizer, "model_max_length", None)
+        if not isinstance(limit, int) or limit > 10_000_000:
+            return None, None
+        budget = limit - max_gen_toks
+        if budget <= 0:
+            log.warning(
+                "j1: %s allows %d tokens, all of them for generation (%d); prompts are not truncated",
+                options.tokenizer,
+                limit,
+                max_gen_toks,
+            )
+            return None, None
+    counter = TokenizerCounter(tokenizer) if tokenizer is not None else CharEstimate()
+    return int(budget), counter
+
+
+def load_docs(**metadata: Any) -> Any:
+    """``custom_dataset`` of the J1 tasks: the benchmark's pairs as lm-eval documents."""
+    import datasets
+
+    options = EvalOptions.from_metadata(metadata)
+    benchmark: Benchmark = get_benchmark(options.benchmark)
+    local = options.local_data()
+    if local is None and options.data_dir:
+        raise BenchmarkDataError(
+            f"{benchmark.name}: data_dir {options.data_dir} has no {benchmark.name}.jsonl, .json or .parquet"
+        )
+    pair_options: dict[str, Any] = {}
+    if benchmark.name == "rmbench":
+        pair_options["variant"] = options.variant
+    if benchmark.name == "ppe-correctness":
+        pair_options["domains"] = options.domains
+    pairs = benchmark.load_pairs(local, options.split, **pair_options)
+    fmt = get_format(options.format, template=options.template)
+    max_gen_toks = int(metadata.get("max_gen_toks") or 4096)
+    budget, counter = _token_counter(options, max_gen_toks)
+    docs = [pair_to_doc(*fit_pair(fmt, pair, budget, counter)) for pair in pairs]
+    truncated = sum(doc["truncated"] for doc in docs)
+    if truncated:
+        log.warning("j1: %s: %d of %d pairs were truncated to fit %s prompt tokens", benchmark.name, truncated,
+                    len(docs), budget)  # fmt: skip
+    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
+
+
+# ----------------------------------------------------------------------------- requests
+
+
+def swap_prompt(ctx: Any, original: str, replacement: str) -> Any:
+    """Put ``replacement`` where ``original`` (the rendered user turn) sits in lm-eval's context."""
+    if original == replacement:
+        return ctx
+    prompt = getattr(ctx, "prompt", None)
+    if isinstance(prompt, str):  # API chat backends: a JSON list of messages
+        messages = json.loads(prompt)
+        for message in messages:
+            if message.get("content") == original:
+                message["content"] = replacement
+                return type(ctx)(json.dumps(messages, ensure_ascii=False))
+        raise ValueError("j1: the judgment prompt was not found in the chat request")
+    if not isinstance(ctx, str) or original not in ctx:
+        raise ValueError("j1: the judgment prompt was not found in the context lm-eval built")
+    head, _, tail = ctx.rpartition(original)
+    return head + replacement + tail
+
+
+class J1JudgeTask(ConfigurableTask):
+    """lm-eval task: a J1 judge on one benchmark; configured by YAML ``metadata`` and run-time options."""
+
+    def __init__(self, data_dir=None, cache_dir=None, download_mode=None, config: dict | None = None) -> None:
+        config = dict(config or {})
+        config.pop("class", None)
+        # lm-eval renders a document while initialising, so the run options must exist first.
+        self.options = EvalOptions.from_metadata(config.get("metadata"))
+        self.benchmark: Benchmark = get_benchmark(self.options.benchmark)
+        self.fmt = get_format(self.options.format, template=self.options.template)
+        super().__init__(data_dir=data_dir, cache_dir=cache_dir, download_mode=download_mode, config=config)
+
+    # -- what each pair asks of the judge
+
+    def plan(self, doc: dict[str, Any]) -> list[tuple[str, int]]:
+        """(order or side, sample index) of every request of one pair, in request order."""
+        if self.fmt.kind == "pointwise":
+            keys: tuple[str, ...] = SIDES
+        elif self.options.single_order:
+            keys = (seeded_order(doc["pair_id"], self.options.seed),)
+        else:
+            keys = ORDERS
+        return [(key, sample) for key in keys for sample in range(self.options.samples)]
+
+    def prompt_for(self, doc: dict[str, Any], key: str) -> str:
+        pair = doc_to_pair(doc)
+        if self.fmt.kind == "pointwise":
+            return self.fmt.render(pair.prompt, (getattr(pair, key),))[0]["content"]
+        return self.fmt.render(pair.prompt, pair.responses(key))[0]["content"]
+
+    def doc_to_text(self, doc, doc_to_text=None):
+        return self.prompt_for(doc, self.plan(doc)[0][0])
+
+    def doc_to_target(self, doc, doc_to_target=None):
+        return doc["chosen_position"]
+
+    def generation_kwargs(self) -> dict[str, Any]:
+        kwargs = deepcopy(self.config.generation_kwargs or {})
+        if self.options.samples > 1:
+            kwargs.update(do_sample=True, temperature=self.options.temperature, top_p=self.options.top_p, seed=None)
+        return kwargs
+
+    def construct_requests(self, doc, ctx, **kwargs):
+        kwargs.pop("apply_chat_template", None)
+        kwargs.pop("chat_template", None)
+        first = self.doc_to_text(doc)
+        prompts: dict[str, Any] = {}
+        instances = []
+        for index, (key, _sample) in enumerate(self.plan(doc)):
+            if key not in prompts:
+                prompts[key] = swap_prompt(ctx, first, self.prompt_for(doc, key))
+            arguments = (prompts[key], self.generation_kwargs())
+            instances.append(Instance("generate_until", doc, arguments, idx=index, **kwargs))
+        return instances
+
+    # -- scoring
+
+    def pair_outcome(self, doc: dict[str, Any], results: list[str]) -> tuple[PairOutcome, list[dict]]:
+        plan = self.plan(doc)
+        if len(results) != len(plan):
+            raise ValueError(f"j1: pair {doc['pair_id']!r} expected {len(plan)} responses, got {len(results)}")
+        items, details = [], []
+        for (key, sample), text in zip(plan, results, strict=True):
+            judgment = self.fmt.parse(text)
+            pointwise = self.fmt.kind == "pointwise"
+            items.append(JudgedItem(judgment, order=None if pointwise else key, side=key if pointwise else None,
+                                    sample=sample))  # fmt: skip
+            details.append(
+                {
+                    ("side" if pointwise else "order"): key,
+                    "sample": sample,
+                    "verdict": judgment.verdict,
+                    "scores": dict(judgment.scores) if judgment.scores else None,
+                    "status": judgment.status.value,
+                    "reason": judgment.reason,
+                }
+            )
+        outcome = score_pair(
+            doc_to_pair(doc), items, kind=self.fmt.kind, aggregate=self.options.aggregation, seed=self.options.seed
+        )
+        return outcome, details
+
+    def process_results(self, doc, results):
+        outcome, details = self.pair_outcome(doc, list(results))
+        record = outcome.to_record()
+        values: dict[str, Any] = dict.fromkeys(self.metric_names(), record)
+        values[DETAIL_KEY] = {
+            "pair_id": doc["pair_id"],
+            "format": self.fmt.name,
+            "seed": self.options.seed,
+            "random_order": outcome.random_order,
+            "outcomes": dict(outcome.outcomes),
+            "judgments": details,
+        }
+        values[TRUNCATED_KEY] = int(bool(doc.get("truncated")))
+        return values
+
+    @cached_property
+    def official_names(self) -> list[str]:
+        names = []
+        for key in self.benchmark.official_key_names(variant=self.options.variant):
+            if key == "subsets":
+                from j1_plugin.benchmarks.rewardbench import SUBSET_SECTION
+
+                names += [f"official_subsets/{subset}" for subset in SUBSET_SECTION]
+            else:
+                names.append(f"official_{key}")
+        return names
+
+    def metric_names(self) -> list[str]:
+        return self.official_names + [f"j1_{key}" for key in J1_KEYS]
+
+    def corpus_scores(self, records: list[dict[str, Any]]) -> dict[str, float]:
+        outcomes = [PairOutcome.from_record(record) for record in records]
+        official = self.benchmark.official(outcomes, variant=self.options.variant)
+        flat = {f"official_{k}": v for k, v in official.scores.items() if not isinstance(v, dict)}
+        flat.update({f"official_subsets/{k}": v for k, v in official.scores.get("subsets", {}).items()})
+        flat.update({f"j1_{k}": v for k, v in j1_metrics(outcomes).items()})
+        return {key: (math.nan if value is None else value) for key, value in flat.items()}
+
+    def aggregation(self):
+        def metric(name: str):
+            def aggregate(records: list[dict[str, Any]]) -> float:
+                return self.corpus_scores(records).get(name, math.nan)
+
+            aggregate.__name__ = name.replace("/", "_")
+            return aggregate
+
+        functions = {name: metric(name) for name in self.metric_names()}
+        functions[DETAIL_KEY] = len
+        functions[TRUNCATED_KEY] = sum
+        return functions
+
+    def higher_is_better(self):
+        better = dict.fromkeys(self.metric_names(), True)
+        for key in ("j1_flip_rate", "j1_tie_rate", "j1_parse_failure_rate", TRUNCATED_KEY):
+            better[key] = False
+        better[DETAIL_KEY] = True
+        return better

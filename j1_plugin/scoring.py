@@ -1,0 +1,219 @@
+"""From parsed judgments to per-pair outcomes to J1 metrics; shared by lm-eval and ``j1 score``.
+
+Stage 1, :func:`score_pair`: the judgments of one pair (every order or side, every sample)
+become a :class:`PairOutcome`. Each judged order gets one outcome relative to the chosen
+response: ``correct``, ``wrong``, ``tie`` or ``fail`` (nothing parseable). With several samples
+per order the verdict is the majority vote (SC@N) or, for score formats, the verdict of the mean
+scores (Mean-Score@N). A pointwise judge sees no order, so its one outcome stands for both.
+
+Stage 2, :func:`j1_metrics` and each benchmark's ``official`` scorer: corpus-level numbers, in
+percent, from a list of pair outcomes.
+
+The single random order of a pair is :func:`seeded_order`: a hash of the seed and the pair id,
+so it is the same on every run and machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from j1_plugin.formats.base import verdict_from_scores
+from j1_plugin.records import ORDERS, Judgment, Order, PreferencePair, Verdict
+
+Outcome = Literal["correct", "wrong", "tie", "fail"]
+Aggregate = Literal["vote", "mean_score"]
+OUTCOMES: tuple[Outcome, ...] = ("correct", "wrong", "tie", "fail")
+J1_KEYS = (
+    "ab_accuracy",
+    "ba_accuracy",
+    "random_order_accuracy",
+    "consistent_accuracy",
+    "flip_rate",
+    "tie_rate",
+    "parse_failure_rate",
+)
+DEFAULT_SEED = 1234
+
+
+def seeded_order(pair_id: str, seed: int = DEFAULT_SEED) -> Order:
+    """The deterministic "random" order of a pair for single-order protocols."""
+    digest = hashlib.sha256(f"{seed}:{pair_id}".encode()).digest()
+    return ORDERS[digest[0] & 1]
+
+
+def majority_verdict(judgments: Iterable[Judgment]) -> Verdict | None:
+    """SC@N: the most frequent parsed verdict; a tie for first place between A and B is ``"tie"``."""
+    counts = Counter(j.verdict for j in judgments if j.ok and j.verdict is not None)
+    if not counts:
+        return None
+    top = max(counts.values())
+    leaders = [verdict for verdict, count in counts.items() if count == top]
+    return leaders[0] if len(leaders) == 1 else "tie"
+
+
+def mean_score(judgments: Iterable[Judgment], key: str) -> float | None:
+    """Mean of ``scores[key]`` over the parsed judgments that have it (Mean-Score@N)."""
+    values = [j.scores[key] for j in judgments if j.ok and j.scores is not None and key in j.scores]
+    return sum(values) / len(values) if values else None
+
+
+def pairwise_verdict(judgments: Sequence[Judgment], aggregate: Aggregate = "vote") -> Verdict | None:
+    """One verdict for one order from its samples."""
+    if aggregate == "mean_score":
+        return verdict_from_scores(mean_score(judgments, "A"), mean_score(judgments, "B"))
+    if aggregate == "vote":
+        return majority_verdict(judgments)
+    raise ValueError(f"aggregate must be 'vote' or 'mean_score', got {aggregate!r}")
+
+
+def outcome_of(verdict: Verdict | None, label: str) -> Outcome:
+    """Judge the judge: did ``verdict`` name ``label``, the letter of the chosen response?"""
+    if verdict is None:
+        return "fail"
+    if verdict == "tie":
+        return "tie"
+    return "correct" if verdict == label else "wrong"
+
+
+@dataclass(frozen=True)
+class PairOutcome:
+    """Everything corpus-level scoring needs to know about one judged pair."""
+
+    pair_id: str
+    outcomes: Mapping[str, Outcome]
+    random_order: Order
+    group: str = ""
+    cell: tuple[int, int] | None = None
+    judgments: int = 0
+    parse_failures: int = 0
+
+    @property
+    def official_order(self) -> str:
+        """The seeded order when it was judged, else the one order that was."""
+        return self.random_order if self.random_order in self.outcomes else next(iter(self.outcomes))
+
+    @property
+    def single(self) -> Outcome:
+        """The outcome under the single-random-order protocol."""
+        return self.outcomes[self.official_order]
+
+    @property
+    def both_orders(self) -> bool:
+        return all(order in self.outcomes for order in ORDERS)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "pair_id": self.pair_id,
+            "outcomes": dict(self.outcomes),
+            "random_order": self.random_order,
+            "group": self.group,
+            "cell": list(self.cell) if self.cell is not None else None,
+            "judgments": self.judgments,
+            "parse_failures": self.parse_failures,
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> PairOutcome:
+        cell = record.get("cell")
+        return cls(
+            pair_id=record["pair_id"],
+            outcomes=dict(record["outcomes"]),
+            random_order=record["random_order"],
+            group=record.get("group", ""),
+            cell=tuple(cell) if cell is not None else None,
+            judgments=record.get("judgments", 0),
+            parse_failures=record.get("parse_failures", 0),
+        )
+
+
+@dataclass(frozen=True)
+class JudgedItem:
+    """One parsed judgment of a pair: which order (pairwise) or side (pointwise), which sample."""
+
+    judgment: Judgment
+    order: Order | None = None
+    side: str | None = None
+    sample: int = 0
+
+
+def score_pair(
+    pair: PreferencePair,
+    items: Sequence[JudgedItem],
+    *,
+    kind: Literal["pairwise", "pointwise"],
+    aggregate: Aggregate = "vote",
+    seed: int = DEFAULT_SEED,
+) -> PairOutcome:
+    """Reduce the judgments of one pair to its :class:`PairOutcome`."""
+    if not items:
+        raise ValueError(f"pair {pair.id!r} has no judgments to score")
+    if kind == "pointwise":
+        chosen = mean_score((i.judgment for i in items if i.side == "chosen"), "score")
+        rejected = mean_score((i.judgment for i in items if i.side == "rejected"), "score")
+        single = outcome_of(verdict_from_scores(chosen, rejected), "A")
+        outcomes: dict[str, Outcome] = dict.fromkeys(ORDERS, single)
+    else:
+        outcomes = {}
+        for order in ORDERS:
+            judged = [i.judgment for i in items if i.order == order]
+            if judged:
+                outcomes[order] = outcome_of(pairwise_verdict(judged, aggregate), pair.label(order))
+    return PairOutcome(
+        pair_id=pair.id,
+        outcomes=outcomes,
+        random_order=seeded_order(pair.id, seed),
+        group=str(pair.metadata.get("group", "")),
+        cell=pair.metadata.get("cell"),
+        judgments=len(items),
+        parse_failures=sum(not i.judgment.ok for i in items),
+    )
+
+
+def percent(numerator: float, denominator: float) -> float | None:
+    return 100.0 * numerator / denominator if denominator else None
+
+
+def j1_metrics(pairs: Sequence[PairOutcome]) -> dict[str, float | None]:
+    """J1's position-bias diagnostics in percent; ``None`` where no pair allows the measurement."""
+    with_ab = [p for p in pairs if "AB" in p.outcomes]
+    with_ba = [p for p in pairs if "BA" in p.outcomes]
+    both = [p for p in pairs if p.both_orders]
+    decisions = [outcome for p in pairs for outcome in p.outcomes.values()]
+    return {
+        "ab_accuracy": percent(sum(p.outcomes["AB"] == "correct" for p in with_ab), len(with_ab)),
+        "ba_accuracy": percent(sum(p.outcomes["BA"] == "correct" for p in with_ba), len(with_ba)),
+        "random_order_accuracy": percent(sum(p.single == "correct" for p in pairs), len(pairs)),
+        "consistent_accuracy": percent(sum(p.outcomes["AB"] == p.outcomes["BA"] == "correct" for p in both), len(both)),
+        "flip_rate": percent(
+            sum({p.outcomes["AB"], p.outcomes["BA"]} == {"correct", "wrong"} for p in both), len(both)
+        ),
+        "tie_rate": percent(sum(outcome == "tie" for outcome in decisions), len(decisions)),
+        "parse_failure_rate": percent(sum(p.parse_failures for p in pairs), sum(p.judgments for p in pairs)),
+    }
+
+
+def mean_by_group(
+    pairs: Iterable[PairOutcome], value: Callable[[PairOutcome], float], group: Callable[[PairOutcome], str]
+) -> dict[str, float]:
+    """Mean of ``value`` (a 0..1 result per pair) within each group, in percent."""
+    totals: dict[str, list[float]] = {}
+    for pair in pairs:
+        totals.setdefault(group(pair), []).append(value(pair))
+    return {name: 100.0 * sum(values) / len(values) for name, values in totals.items()}
+
+
+@dataclass
+class OfficialScores:
+    """A benchmark's official numbers (percent) and the parts absent from the judged data."""
+
+    scores: dict[str, Any] = field(default_factory=dict)
+    absent: list[str] = field(default_factory=list)
+
+
+def plain_mean(values: Iterable[float]) -> float | None:
+    values = list(values)
+    return sum(values) / len(values) if values else None
