@@ -54,9 +54,83 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from j1_plugin.demo import run_demo
+    from j1_plugin.demo import run_demo, run_suite_demo
+    from j1_plugin.tiny_models import tiny_judge_path
 
-    run_demo(args.model, max_new_tokens=args.max_new_tokens)
+    model = args.model or tiny_judge_path()
+    run_demo(model, max_new_tokens=args.max_new_tokens)
+    if not args.skip_suite:
+        run_suite_demo(model)
+    return 0
+
+
+def _format_value(value: Any) -> str:
+    return "-" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def print_score_report(report: dict[str, Any]) -> None:
+    """A human-readable table of a ``j1 score`` report."""
+    print(f"{report['benchmark']}: {report['pairs']} pairs, {report['judgments']} judgments "
+          f"(seed {report['seed']}, {report['aggregate']})")  # fmt: skip
+    print("official")
+    for key, value in report["official"].items():
+        if isinstance(value, dict):
+            for name, inner in value.items():
+                print(f"  {key}/{name:<28} {_format_value(inner)}")
+        else:
+            print(f"  {key:<37} {_format_value(value)}")
+    print("j1")
+    for key, value in report["j1"].items():
+        print(f"  {key:<37} {_format_value(value)}")
+    if report["absent"]:
+        print(f"absent from the judged data: {', '.join(report['absent'])}")
+    if report["unjudged_pairs"]:
+        print(f"pairs in the data without judgments: {report['unjudged_pairs']}")
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from j1_plugin.plugins import get_benchmark, get_format
+    from j1_plugin.rescoring import read_judgment_lines, rescore
+
+    benchmark = get_benchmark(args.benchmark)
+    options: dict[str, Any] = {}
+    if benchmark.name == "rmbench":
+        options["variant"] = "full"  # every style cell can be looked up; the judged ones are scored
+    pairs = benchmark.load_pairs(args.data, args.split, **options)
+    fmt = get_format(args.format, template=args.template) if args.format else None
+    lines = read_judgment_lines(args.judgments)
+    if fmt is None and any("output" in line for _, line in lines):
+        fmt = get_format("pos" if any("side" in line for _, line in lines) else "pav")
+    report = rescore(
+        benchmark, pairs, lines, fmt=fmt, aggregate=args.aggregate, seed=args.seed, source=str(args.judgments)
+    )
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_score_report(report)
+    return 0
+
+
+def _cmd_tasks_path(args: argparse.Namespace) -> int:
+    from j1_plugin.lmeval import plugin_task_dirs
+
+    folders = plugin_task_dirs()
+    print("\n".join(folders) if args.all else folders[0])
+    return 0
+
+
+def _cmd_tiny_judge(args: argparse.Namespace) -> int:
+    from j1_plugin.tiny_models import build_tiny_judge, tiny_judge_path
+
+    print(build_tiny_judge(args.out) if args.out else tiny_judge_path())
+    return 0
+
+
+def _cmd_suite(args: argparse.Namespace) -> int:
+    from j1_plugin.benchmarks.synthetic import write_suite
+
+    for name, path in write_suite(args.out).items():
+        print(f"{name:<16} {path}")
     return 0
 
 
@@ -71,15 +145,51 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="judge synthetic pairs in every format with a tiny offline model")
     demo.add_argument("--model", default=None, help="judge model directory (default: the cached tiny judge)")
     demo.add_argument("--max-new-tokens", type=int, default=48)
+    demo.add_argument("--skip-suite", action="store_true", help="skip the benchmark on the synthetic suite")
     demo.set_defaults(handler=_cmd_demo)
+
+    commands.add_parser(
+        "eval",
+        help="lm-eval's CLI with every plugin's J1 tasks (j1 eval --model hf --model_args ... --tasks j1_judgebench)",
+        add_help=False,
+    )
+
+    score = commands.add_parser("score", help="score saved judgments (JSONL) with a benchmark's official rule")
+    score.add_argument("--benchmark", required=True, help="benchmark name (see j1 plugins)")
+    score.add_argument("--data", default=None, help="local data file in the hub schema (default: the hub)")
+    score.add_argument("--split", default=None, help="hub split (default: the benchmark's)")
+    score.add_argument("--judgments", required=True, help="JSONL file of judgments")
+    score.add_argument("--format", default=None, help="format that parses 'output' lines (default pav, or pos)")
+    score.add_argument("--template", default=None, help=argparse.SUPPRESS)
+    score.add_argument("--aggregate", choices=("vote", "mean_score"), default=None, help="SC@N vote or mean score")
+    score.add_argument("--seed", type=int, default=1234, help="seed of the single random order per pair")
+    score.add_argument("--json", action="store_true", help="print the JSON report")
+    score.set_defaults(handler=_cmd_score)
+
+    tasks_path = commands.add_parser("tasks-path", help="print the lm-eval task folder for --include_path")
+    tasks_path.add_argument("--all", action="store_true", help="print every plugin's task folder, one per line")
+    tasks_path.set_defaults(handler=_cmd_tasks_path)
+
+    tiny = commands.add_parser("tiny-judge", help="build the tiny offline test judge and print its folder")
+    tiny.add_argument("out", nargs="?", default=None, help="folder to build into (default: the cache)")
+    tiny.set_defaults(handler=_cmd_tiny_judge)
+
+    suite = commands.add_parser("suite", help="write the small synthetic suite (every benchmark, hub schema)")
+    suite.add_argument("out", help="folder for <benchmark>.jsonl files (use as --metadata data_dir)")
+    suite.set_defaults(handler=_cmd_suite)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["eval"]:
+        from j1_plugin.lmeval import run_cli
+
+        return run_cli(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except PluginError as exc:
+    except (PluginError, LookupError, ValueError, OSError) as exc:
         print(f"j1: {exc}", file=sys.stderr)
         return 2
 

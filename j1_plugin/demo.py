@@ -1,21 +1,46 @@
 """The embedded default job behind ``make demo`` / ``j1 demo``.
 
-It builds (or reuses) the tiny offline judge, renders every registered judgment format on a few
-synthetic arithmetic pairs, generates with the judge, parses each output with the format's own
-parser and prints one row per judgment.
+1. Build (or reuse) the tiny offline judge.
+2. Render every registered judgment format on a few synthetic arithmetic pairs, generate with
+   the judge, parse each output with the format's own parser and print one row per judgment.
+3. Benchmark the judge on the bundled synthetic suite (every J1 benchmark in its hub schema)
+   through ``j1 eval`` and print the official and J1 metrics of each benchmark.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable, Sequence
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from j1_plugin.formats import JudgmentFormat, pointwise_verdict
 from j1_plugin.judges import HFJudge, Sampling, judge_requests
 from j1_plugin.plugins import get_format, list_formats
 from j1_plugin.records import Judgment, JudgmentRequest, PreferencePair
-from j1_plugin.tiny_models import tiny_judge_path
+from j1_plugin.scoring import J1_KEYS
+from j1_plugin.tiny_models import default_cache_dir, tiny_judge_path
+
+SUITE_TASKS = (
+    "j1_rewardbench",
+    "j1_ppe_preference",
+    "j1_ppe_correctness",
+    "j1_judgebench",
+    "j1_rmbench",
+    "j1_followbench",
+)
+J1_COLUMNS = {
+    "ab_accuracy": "(a,b)",
+    "ba_accuracy": "(b,a)",
+    "random_order_accuracy": "random",
+    "consistent_accuracy": "consistent",
+    "flip_rate": "flip",
+    "tie_rate": "tie",
+    "parse_failure_rate": "parse-fail",
+}
 
 
 def arithmetic_pairs(count: int = 3, seed: int = 0) -> list[PreferencePair]:
@@ -106,3 +131,73 @@ def run_demo(
         echo("")
         echo("Parse failure reasons seen: " + "; ".join(sorted(str(r) for r in failures)))
     return rows
+
+
+def run_suite_eval(
+    model_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    tasks: Sequence[str] = SUITE_TASKS,
+    max_new_tokens: int = 48,
+    extra_metadata: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Benchmark a local judge on the bundled synthetic suite with ``j1 eval``; returns lm-eval's results."""
+    from j1_plugin.benchmarks.synthetic import write_suite
+
+    out = Path(out_dir)
+    suite = out / "suite"
+    write_suite(suite)
+    metadata = {"data_dir": str(suite), **(extra_metadata or {})}
+    command = [
+        sys.executable, "-m", "j1_plugin.cli", "eval",
+        "--model", "hf", "--model_args", f"pretrained={model_dir},dtype=float32",
+        "--device", "cpu", "--batch_size", "32", "--tasks", ",".join(tasks),
+        "--metadata", json.dumps(metadata), "--gen_kwargs", f"max_gen_toks={max_new_tokens}",
+        "--output_path", str(out / "results"), "--log_samples",
+    ]  # fmt: skip
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    finished = subprocess.run(command, env=env, capture_output=True, text=True)
+    if finished.returncode != 0:
+        raise RuntimeError(f"j1 eval failed ({finished.returncode}):\n{finished.stderr[-4000:]}")
+    newest = max((out / "results").rglob("results_*.json"), key=lambda path: path.stat().st_mtime)
+    return json.loads(newest.read_text("utf-8"))
+
+
+def _metric(result: Mapping[str, Any], key: str) -> str:
+    value = result.get(f"{key},none")
+    if not isinstance(value, (int, float)) or value != value:
+        return "-"
+    return f"{value:.1f}"
+
+
+def results_tables(results: Mapping[str, Any]) -> list[str]:
+    """Official scores and J1 diagnostics of every J1 task in an lm-eval results mapping, as text lines."""
+    tasks = [name for name in results["results"] if name.startswith("j1_")]
+    lines = ["Official scores (percent)"]
+    for task in tasks:
+        result = results["results"][task]
+        keys = [
+            k.removesuffix(",none")
+            for k in result
+            if k.startswith("official_") and k.endswith(",none") and "_stderr" not in k
+        ]
+        scores = ", ".join(f"{key.removeprefix('official_')} {_metric(result, key)}" for key in keys if "/" not in key)
+        lines.append(f"  {task:<20} pairs {int(result.get('pairs,none', 0)):>3}  {scores}")
+    lines += ["", "J1 diagnostics (percent)", "  " + f"{'task':<20}" + "".join(f"{c:>11}" for c in J1_COLUMNS.values())]
+    for task in tasks:
+        result = results["results"][task]
+        lines.append(f"  {task:<20}" + "".join(f"{_metric(result, 'j1_' + key):>11}" for key in J1_KEYS))
+    return lines
+
+
+def run_suite_demo(model_dir: str | os.PathLike[str], echo: Callable[[str], None] = print) -> dict[str, Any]:
+    """Step 3 of the demo: the suite benchmark and its tables."""
+    out = default_cache_dir() / "demo-eval"
+    echo("")
+    echo(f"Benchmarking the judge on the bundled synthetic suite with j1 eval ({', '.join(SUITE_TASKS)})...")
+    results = run_suite_eval(model_dir, out)
+    echo(f"lm-eval results and samples: {out / 'results'}")
+    echo("")
+    for line in results_tables(results):
+        echo(line)
+    return results

@@ -212,6 +212,7 @@ class OfficialScores:
 
     scores: dict[str, Any] = field(default_factory=dict)
     absent: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 def plain_mean(values: Iterable[float]) -> float | None:

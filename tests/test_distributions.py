@@ -28,7 +28,6 @@ from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
-import j1_plugin
 from j1_plugin import hookimpl
 from j1_plugin.formats import PairwiseFormat
 
@@ -159,11 +158,11 @@ def test_third_party_things_are_usable_through_the_python_api(plugin_sites):
         "pair = j1_plugin.PreferencePair('1', 'Q?', 'good', 'bad')\n"
         "print(fmt.requests(pair)[1].messages[0]['content'].splitlines()[2])\n"
         "print(j1_plugin.get_reward('acme_length_reward')(['ok']))\n"
-        "print([p.name for p in j1_plugin.task_dirs()])\n"
+        "print([p.parent.name for p in j1_plugin.task_dirs()])\n"
     )
     result = run_in_child([sys.executable, "-W", "ignore", "-c", code], pythonpath=[good_site])
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["A) bad", "[1.0]", "['tasks']"]
+    assert result.stdout.splitlines() == ["A) bad", "[1.0]", "['j1_plugin', 'acme_j1']"]
 
 
 def test_j1_plugins_env_var_restricts_which_plugins_load(plugin_sites):
@@ -208,9 +207,13 @@ def test_non_editable_wheel_works_from_another_directory(tmp_path):
         "print(j1_plugin.__file__)\n"
         "pair = j1_plugin.PreferencePair('1', 'Q?', 'yes', 'no')\n"
         "print(sum(len(f.requests(pair)) for f in builtin_formats()))\n"
+        "from j1_plugin.lmeval import plugin_task_dirs\n"
+        "import pathlib\n"
+        "print(len(list(pathlib.Path(plugin_task_dirs()[0]).glob('j1*.yaml'))))\n"
     )
     result = run_in_child([sys.executable, "-c", code], pythonpath=[site], cwd=elsewhere)
     assert result.returncode == 0, result.stderr
-    location, request_count = result.stdout.splitlines()
+    location, request_count, task_files = result.stdout.splitlines()
     assert Path(location).is_relative_to(site)
     assert request_count == "10"
+    assert int(task_files) == 14

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from j1_plugin import PreferencePair, get_format, get_judge
-from j1_plugin.demo import arithmetic_pairs, run_demo
+from j1_plugin.demo import SUITE_TASKS, arithmetic_pairs, results_tables, run_demo
 from j1_plugin.judges import HFJudge, Sampling, judge_requests
 from j1_plugin.tiny_models import OUTPUT_TAG_TOKENS, tiny_judge_path
 
@@ -109,13 +110,36 @@ def test_demo_judges_every_pair_in_every_format(tiny_judge_dir):
 
 
 @pytest.mark.slow
-def test_j1_demo_command_prints_the_table(tiny_judge_dir):
+def test_j1_demo_judges_every_format_then_benchmarks_the_suite(tiny_judge_dir, tmp_path):
     j1 = Path(sys.executable).with_name("j1")
     result = subprocess.run(
         [str(j1), "demo", "--model", str(tiny_judge_dir), "--max-new-tokens", "4"],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
+        env={**os.environ, "J1_CACHE_DIR": str(tmp_path)},
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stderr[-3000:]
     assert "pav-plan   parsed" in result.stdout and "pos        parsed" in result.stdout
+    assert "Official scores (percent)" in result.stdout and "J1 diagnostics (percent)" in result.stdout
+    for task in SUITE_TASKS:
+        assert f"  {task:<20}" in result.stdout
+    assert list((tmp_path / "demo-eval" / "results").rglob("results_*.json"))
+
+
+def test_results_tables_show_official_and_j1_numbers():
+    results = {
+        "results": {
+            "j1_judgebench": {
+                "official_overall,none": 62.5,
+                "official_overall_stderr,none": "N/A",
+                "official_mmlu-pro,none": float("nan"),
+                "pairs,none": 8,
+                "j1_ab_accuracy,none": 75.0,
+                "j1_flip_rate,none": 12.5,
+            }
+        }
+    }
+    text = "\n".join(results_tables(results))
+    assert "j1_judgebench        pairs   8  overall 62.5, mmlu-pro -" in text
+    assert "75.0" in text and "12.5" in text and "stderr" not in text

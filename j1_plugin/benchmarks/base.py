@@ -158,9 +158,19 @@ class Benchmark:
         self, data_file: str | os.PathLike[str] | None = None, split: str | None = None, **options: Any
     ) -> list[PreferencePair]:
         """Preference pairs from the hub or a local file, validated row by row."""
-        pairs = self.pairs_from_rows(self.load_rows(data_file, split), **options)
+        return self.checked(self.pairs_from_rows(self.load_rows(data_file, split), **options))
+
+    def checked(self, pairs: list[PreferencePair]) -> list[PreferencePair]:
+        """``pairs`` if there are some and their ids are unique, else a :class:`BenchmarkDataError`."""
         if not pairs:
             raise BenchmarkDataError(f"{self.name}: the data holds no pairs to judge")
+        seen: set[str] = set()
+        for pair in pairs:
+            if pair.id in seen:
+                raise BenchmarkDataError(
+                    f"{self.name}: pair id {pair.id!r} occurs twice; pair ids ({self.pair_id_rule}) must be unique"
+                )
+            seen.add(pair.id)
         return pairs
 
     def official(self, outcomes: Sequence[PairOutcome], **options: Any) -> OfficialScores:

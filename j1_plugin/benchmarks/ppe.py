@@ -73,6 +73,9 @@ class PPECorrectness(Benchmark):
     pair_id_rule = "`<domain>:<question_id>:<i>:<j>` for conflict pair [i, j] (0-based response indices)"
     official_keys = ("overall", *DOMAINS)
 
+    def official_key_names(self, domains: Any = None, **options: Any) -> tuple[str, ...]:
+        return ("overall", *self._domains(domains))
+
     def _domains(self, domains: Sequence[str] | str | None) -> tuple[str, ...]:
         if domains is None:
             return DOMAINS
@@ -99,7 +102,7 @@ class PPECorrectness(Benchmark):
     def load_pairs(self, data_file=None, split=None, domains=None, **options: Any) -> list[PreferencePair]:
         rows = self.load_rows(data_file, split, domains)
         selected = set(self._domains(domains))
-        return [p for p in self.pairs_from_rows(rows, **options) if p.metadata["group"] in selected]
+        return self.checked([p for p in self.pairs_from_rows(rows, **options) if p.metadata["group"] in selected])
 
     def pairs_from_rows(self, rows: Iterable[Mapping[str, Any]], **options: Any) -> list[PreferencePair]:
         pairs = []
@@ -110,6 +113,9 @@ class PPECorrectness(Benchmark):
             correct = read.get("scores", (list, tuple))
             if len(correct) != RESPONSES_PER_ROW:
                 raise read.fail("scores", f"must hold {RESPONSES_PER_ROW} booleans, got {len(correct)}")
+            for position, flag in enumerate(correct):
+                if not isinstance(flag, bool):
+                    raise read.fail("scores", f"item {position} must be a boolean, got {type(flag).__name__}")
             conflicts = read.get("sampled_conflict_pairs", (list, tuple))
             for position, conflict in enumerate(conflicts):
                 if (

@@ -15,6 +15,8 @@ domains.
 
 Local data: the hub file (rows with ``domain``), or the per-domain files of the RM-Bench
 repository (``chat_filtered.json``…, domain taken from the file name), or a folder of them.
+The repository files number their rows per domain, so ids repeat across files; rows read from
+them are named ``<domain>/<id>`` (pair id ``<domain>/<id>:<i>:<j>``). Hub rows keep their id.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class RMBench(Benchmark):
     hub_id = "THU-KEG/RM-Bench"
     default_split = "train"
     splits = ("train",)
-    pair_id_rule = "`<id>:<i>:<j>`, i = chosen style index, j = rejected style index (0-2)"
+    pair_id_rule = "`<id>:<i>:<j>`, i = chosen style index, j = rejected style index (0-2)"  # id: see above
     official_keys = ("overall", *DOMAINS)
 
     def official_key_names(self, variant: str = "diagonal", **options: Any) -> tuple[str, ...]:
@@ -72,6 +74,8 @@ class RMBench(Benchmark):
             for row in read_table(file, self.name):
                 if domain is not None and isinstance(row, dict) and "domain" not in row:
                     row = {**row, "domain": domain}
+                    if isinstance(row.get("id"), (str, int)) and not isinstance(row["id"], bool):
+                        row["id"] = f"{domain}/{row['id']}"
                 rows.append(row)
         return rows
 
@@ -120,7 +124,7 @@ class RMBench(Benchmark):
                 result.scores[level] = plain_mean(
                     plain_mean(matrix[domain][cell] for cell in level_cells) for domain in matrix
                 )
-        result.scores["matrix"] = {
+        result.details["matrix"] = {
             domain: [[matrix[domain].get((i, j)) for j in range(3)] for i in range(3)] for domain in matrix
         }
         return result

@@ -105,6 +105,14 @@ class EvalOptions:
             return self.aggregate
         return "mean_score" if self.format in SCORE_ONLY_FORMATS else "vote"
 
+    def pair_options(self, benchmark: str) -> dict[str, Any]:
+        """Benchmark-specific options for building pairs (RM-Bench variant, PPE correctness domains)."""
+        if benchmark == "rmbench":
+            return {"variant": self.variant}
+        if benchmark == "ppe-correctness":
+            return {"domains": self.domains}
+        return {}
+
     def local_data(self) -> Path | None:
         """The local data file (or RM-Bench folder) to read, if the run names one."""
         if self.data_file:

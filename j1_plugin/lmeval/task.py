@@ -110,12 +110,7 @@ def load_docs(**metadata: Any) -> Any:
         raise BenchmarkDataError(
             f"{benchmark.name}: data_dir {options.data_dir} has no {benchmark.name}.jsonl, .json or .parquet"
         )
-    pair_options: dict[str, Any] = {}
-    if benchmark.name == "rmbench":
-        pair_options["variant"] = options.variant
-    if benchmark.name == "ppe-correctness":
-        pair_options["domains"] = options.domains
-    pairs = benchmark.load_pairs(local, options.split, **pair_options)
+    pairs = benchmark.load_pairs(local, options.split, **options.pair_options(benchmark.name))
     fmt = get_format(options.format, template=options.template)
     max_gen_toks = int(metadata.get("max_gen_toks") or 4096)
     budget, counter = _token_counter(options, max_gen_toks)
@@ -248,7 +243,7 @@ class J1JudgeTask(ConfigurableTask):
     @cached_property
     def official_names(self) -> list[str]:
         names = []
-        for key in self.benchmark.official_key_names(variant=self.options.variant):
+        for key in self.benchmark.official_key_names(**self.options.pair_options(self.benchmark.name)):
             if key == "subsets":
                 from j1_plugin.benchmarks.rewardbench import SUBSET_SECTION
 
@@ -262,7 +257,7 @@ class J1JudgeTask(ConfigurableTask):
 
     def corpus_scores(self, records: list[dict[str, Any]]) -> dict[str, float]:
         outcomes = [PairOutcome.from_record(record) for record in records]
-        official = self.benchmark.official(outcomes, variant=self.options.variant)
+        official = self.benchmark.official(outcomes)
         flat = {f"official_{k}": v for k, v in official.scores.items() if not isinstance(v, dict)}
         flat.update({f"official_subsets/{k}": v for k, v in official.scores.get("subsets", {}).items()})
         flat.update({f"j1_{k}": v for k, v in j1_metrics(outcomes).items()})
