@@ -33,6 +33,8 @@ ALL_TASKS = [
     "j1_rmbench_full",
     "j1_followbench",
 ]
+IN_GROUP = ["j1_rewardbench", "j1_ppe_preference", "j1_ppe_correctness", "j1_judgebench", "j1_rmbench"]
+OUTSIDE_GROUP = [task for task in ALL_TASKS if task not in IN_GROUP]
 BIN = Path(sys.executable).parent
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
@@ -219,16 +221,19 @@ def test_j1_eval_wraps_the_lm_eval_cli_with_plugin_tasks(suite, tiny_judge_dir, 
     out = tmp_path / "out"
     result = run_cli(
         [str(BIN / "j1"), "eval", "--model", "hf", "--model_args", f"pretrained={tiny_judge_dir},dtype=float32",
-         "--device", "cpu", "--tasks", "j1_judgebench", "--limit", "2", "--gen_kwargs", "max_gen_toks=6",
-         "--metadata", json.dumps({"data_dir": str(suite)}), "--output_path", str(out), "--log_samples"],
+         "--device", "cpu", "--tasks", ",".join(["j1", *OUTSIDE_GROUP]), "--limit", "2",
+         "--gen_kwargs", "max_gen_toks=6", "--metadata", json.dumps({"data_dir": str(suite)}),
+         "--output_path", str(out), "--log_samples"],
         cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     (results_file,) = out.rglob("results_*.json")
     results = json.loads(results_file.read_text())
-    assert results["results"]["j1_judgebench"]["pairs,none"] == 2
+    for task in ALL_TASKS:
+        assert results["results"][task]["pairs,none"] == 2, task
+    assert set(results["group_subtasks"]["j1"]) == set(IN_GROUP)
     assert results["config"].get("apply_chat_template") or results.get("chat_template") is not None
-    (samples_file,) = out.rglob("samples_j1_judgebench_*.jsonl")
+    (samples_file,) = [path for path in out.rglob("samples_j1_judgebench_*.jsonl") if "claude" not in path.name]
     logged = [json.loads(line) for line in samples_file.read_text().splitlines()]
     assert len(logged) == 2
     for row in logged:

@@ -168,10 +168,12 @@ class J1JudgeTask(ConfigurableTask):
         return [(key, sample) for key in keys for sample in range(self.options.samples)]
 
     def prompt_for(self, doc: dict[str, Any], key: str) -> str:
-        pair = doc_to_pair(doc)
+        """The user turn for one order (pairwise) or side (pointwise) of a pair document."""
         if self.fmt.kind == "pointwise":
-            return self.fmt.render(pair.prompt, (getattr(pair, key),))[0]["content"]
-        return self.fmt.render(pair.prompt, pair.responses(key))[0]["content"]
+            return self.fmt.render(doc["prompt"], (doc[key],))[0]["content"]
+        chosen_first = (key == "AB") == (doc["chosen_position"] == "A")
+        shown = (doc["chosen"], doc["rejected"]) if chosen_first else (doc["rejected"], doc["chosen"])
+        return self.fmt.render(doc["prompt"], shown)[0]["content"]
 
     def doc_to_text(self, doc, doc_to_text=None):
         return self.prompt_for(doc, self.plan(doc)[0][0])
@@ -188,15 +190,15 @@ class J1JudgeTask(ConfigurableTask):
     def construct_requests(self, doc, ctx, **kwargs):
         kwargs.pop("apply_chat_template", None)
         kwargs.pop("chat_template", None)
-        first = self.doc_to_text(doc)
-        prompts: dict[str, Any] = {}
-        instances = []
-        for index, (key, _sample) in enumerate(self.plan(doc)):
-            if key not in prompts:
-                prompts[key] = swap_prompt(ctx, first, self.prompt_for(doc, key))
-            arguments = (prompts[key], self.generation_kwargs())
-            instances.append(Instance("generate_until", doc, arguments, idx=index, **kwargs))
-        return instances
+        plan = self.plan(doc)
+        texts = {key: self.prompt_for(doc, key) for key in dict.fromkeys(key for key, _ in plan)}
+        first = texts[plan[0][0]]
+        contexts = {key: swap_prompt(ctx, first, text) for key, text in texts.items()}
+        gen_kwargs = self.generation_kwargs()
+        return [
+            Instance("generate_until", doc, (contexts[key], dict(gen_kwargs)), idx=index, **kwargs)
+            for index, (key, _sample) in enumerate(plan)
+        ]
 
     # -- scoring
 
@@ -256,6 +258,17 @@ class J1JudgeTask(ConfigurableTask):
         return self.official_names + [f"j1_{key}" for key in J1_KEYS]
 
     def corpus_scores(self, records: list[dict[str, Any]]) -> dict[str, float]:
+        """Every metric of the corpus at once. lm-eval asks once per metric, each time with a list of
+        the same record objects, so the last result is kept for the same records."""
+        key = tuple(map(id, records))
+        cached = getattr(self, "_corpus_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        scores = self._score_corpus(records)
+        self._corpus_cache = (key, scores)
+        return scores
+
+    def _score_corpus(self, records: list[dict[str, Any]]) -> dict[str, float]:
         outcomes = [PairOutcome.from_record(record) for record in records]
         official = self.benchmark.official(outcomes)
         flat = {f"official_{k}": v for k, v in official.scores.items() if not isinstance(v, dict)}
