@@ -1,4 +1,4 @@
-"""The built-in plugin: j1-plugin's own formats, benchmarks and judges, registered through the public hooks."""
+"""The built-in plugin: j1-plugin's own formats, benchmarks, rewards and judges, registered through the public hooks."""
 
 from __future__ import annotations
 
@@ -19,6 +19,14 @@ def register_benchmarks(register: Register) -> None:
 
     for benchmark in builtin_benchmarks():
         register(benchmark)
+
+
+@hookimpl
+def register_rewards(register: Register) -> None:
+    from j1_plugin.rewards import ALL_REWARDS
+
+    for reward in ALL_REWARDS:
+        register(reward)
 
 
 @hookimpl

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from j1_plugin.benchmarks.synthetic import arithmetic_pairs
 from j1_plugin.formats import JudgmentFormat, pointwise_verdict
 from j1_plugin.judges import HFJudge, Sampling, judge_requests
 from j1_plugin.plugins import get_format, list_formats
@@ -41,27 +42,6 @@ J1_COLUMNS = {
     "tie_rate": "tie",
     "parse_failure_rate": "parse-fail",
 }
-
-
-def arithmetic_pairs(count: int = 3, seed: int = 0) -> list[PreferencePair]:
-    """Verifiable synthetic pairs: a sum question, the right worked answer, an off-by-some one."""
-    import random
-
-    rng = random.Random(seed)
-    pairs = []
-    for index in range(count):
-        a, b = rng.randint(10, 99), rng.randint(10, 99)
-        wrong = a + b + rng.choice((-10, -1, 1, 10))
-        pairs.append(
-            PreferencePair(
-                id=f"sum-{index}",
-                prompt=f"What is {a} + {b}?",
-                chosen=f"{a} + {b} = {a + b}. The answer is {a + b}.",
-                rejected=f"{a} + {b} = {wrong}. The answer is {wrong}.",
-                metadata={"gold": str(a + b)},
-            )
-        )
-    return pairs
 
 
 def _decision(fmt: JudgmentFormat, judgment: Judgment) -> str:

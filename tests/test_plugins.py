@@ -48,17 +48,17 @@ def test_duplicate_names_fail_loudly_naming_both_providers():
 
 
 def test_duplicate_rewards_are_detected_by_function_name():
-    def verdict_reward(completions, **kwargs):
+    def length_reward(completions, **kwargs):
         return [0.0] * len(completions)
 
     class Twice:
         @hookimpl
         def register_rewards(self, register):
-            register(verdict_reward)
-            register(verdict_reward)
+            register(length_reward)
+            register(length_reward)
 
     get_plugin_manager().register(Twice(), name="twice")
-    with pytest.raises(DuplicateRegistrationError, match=r"reward 'verdict_reward'.*'twice' and by plugin 'twice'"):
+    with pytest.raises(DuplicateRegistrationError, match=r"reward 'length_reward'.*'twice' and by plugin 'twice'"):
         j1_plugin.list_rewards()
 
 

@@ -18,6 +18,7 @@ from j1_plugin.benchmarks.ppe import DOMAINS as PPE_DOMAINS
 from j1_plugin.benchmarks.ppe import RESPONSES_PER_ROW
 from j1_plugin.benchmarks.rewardbench import SECTIONS
 from j1_plugin.benchmarks.rmbench import RAW_DOMAINS
+from j1_plugin.records import PreferencePair
 
 REWARDBENCH_ROWS = {**{s: w for sec in SECTIONS.values() for s, w in sec.items()}, "math-prm": 447}
 RMBENCH_ROWS = {"chat": 129, "code": 228, "math": 529, "safety-refuse": 284, "safety-response": 157}
@@ -45,6 +46,24 @@ class SumQuestion:
         if style == 1:
             return f"First add the tens, then the ones: {self.a} + {self.b} = {value}.{filler} The answer is {value}."
         return f"**Working**\n\n- tens and ones: {self.a} + {self.b} = {value}\n{filler}\n\n**Answer:** {value}"
+
+
+def arithmetic_pairs(count: int = 3, seed: int = 0, prefix: str = "sum") -> list[PreferencePair]:
+    """Verifiable preference pairs: a sum question, the right worked answer and a wrong one."""
+    rng = random.Random(seed)
+    pairs = []
+    for index in range(count):
+        q = SumQuestion(rng)
+        pairs.append(
+            PreferencePair(
+                id=f"{prefix}-{index}",
+                prompt=q.prompt,
+                chosen=q.answer(q.right),
+                rejected=q.answer(q.wrong),
+                metadata={"gold": str(q.right)},
+            )
+        )
+    return pairs
 
 
 def rewardbench_rows(per_subset: int = 2, *, full: bool = False, seed: int = 0, padding: int = 0) -> list[dict]:
@@ -203,6 +222,7 @@ def write_suite(folder: str | os.PathLike[str]) -> dict[str, Path]:
 
 __all__ = [
     "SMALL_SUITE",
+    "arithmetic_pairs",
     "followbench_rows",
     "judgebench_rows",
     "ppe_correctness_rows",

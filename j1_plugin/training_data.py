@@ -1,0 +1,205 @@
+"""Turn any preference data into TRL-ready J1 judgment datasets.
+
+Sources: a hub dataset id, a local ``.jsonl``/``.json``/``.parquet`` file, a ``datasets.Dataset``,
+or an iterable of :class:`~j1_plugin.records.PreferencePair`. Rows need a prompt, a chosen and a
+rejected response (``columns`` maps other names); chosen/rejected may also be conversations, as
+in many hub preference sets, where the last assistant turn is the response and, without a
+prompt column, the earlier turns are the prompt.
+
+Output rows, with the judge prompt as a conversation (``prompt``) built by the same format code as
+evaluation, cut by the same truncation rule:
+
+* pairwise formats: both orders of every pair, with ``label`` (the better response as shown:
+  ``"A"``/``"B"``), ``pair_id``, ``order``, ``format``;
+* pointwise formats: both sides of every pair, with ``pair_id``, ``side``, ``format``.
+
+Multitask data (e.g. pairwise and pointwise, J1's multitask recipe) concatenates several
+formats; each row then carries all the columns (``None`` where they do not apply) and pair ids
+are prefixed with the format name so the halves of different tasks never mix.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from j1_plugin.benchmarks.base import LOCAL_SUFFIXES, read_table
+from j1_plugin.formats import JudgmentFormat
+from j1_plugin.formats.truncation import CharEstimate, TokenizerCounter, fit_pair
+from j1_plugin.plugins import get_format
+from j1_plugin.records import ORDERS, PreferencePair
+
+DEFAULT_COLUMNS = {"id": "id", "prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}
+
+
+class PreferenceDataError(ValueError):
+    """A preference row cannot become a judgment task."""
+
+
+@dataclass
+class BuildReport:
+    """What a dataset build did: rows out, pairs used, pairs cut to fit, rows skipped and why."""
+
+    rows: int = 0
+    pairs: int = 0
+    truncated: int = 0
+    skipped: int = 0
+    skip_reasons: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        text = f"{self.rows} judgment rows from {self.pairs} pairs; {self.truncated} truncated, {self.skipped} skipped"
+        return text + (f" (first: {self.skip_reasons[0]})" if self.skip_reasons else "")
+
+
+def _text_of(value: Any, where: str, name: str) -> tuple[str, str | None]:
+    """(response text, prompt text from the conversation or None) of a plain or conversational field."""
+    if isinstance(value, str):
+        return value, None
+    if isinstance(value, list) and value and all(isinstance(m, Mapping) for m in value):
+        if value[-1].get("role") != "assistant" or not isinstance(value[-1].get("content"), str):
+            raise PreferenceDataError(f"{where}: field {name!r} is a conversation not ending with an assistant turn")
+        earlier = "\n\n".join(f"{m.get('role')}: {m.get('content')}" for m in value[:-1])
+        if len(value) == 2 and value[0].get("role") == "user":
+            earlier = str(value[0].get("content"))
+        return value[-1]["content"], earlier or None
+    raise PreferenceDataError(f"{where}: field {name!r} must be a string or a conversation, got {type(value).__name__}")
+
+
+def pair_from_row(row: Mapping[str, Any], index: int, columns: Mapping[str, str], source: str) -> PreferencePair:
+    """One preference row as a :class:`PreferencePair`; errors name the source, row and field."""
+    names = {**DEFAULT_COLUMNS, **columns}
+    raw_id = row.get(names["id"])
+    pair_id = str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else f"row-{index}"
+    where = f"{source}: row {index}" + (f" (id {raw_id!r})" if raw_id is not None else "")
+    for role in ("chosen", "rejected"):
+        if row.get(names[role]) is None:
+            raise PreferenceDataError(f"{where}: field {names[role]!r} is missing")
+    chosen, prompt_from_chosen = _text_of(row[names["chosen"]], where, names["chosen"])
+    rejected, _ = _text_of(row[names["rejected"]], where, names["rejected"])
+    prompt = row.get(names["prompt"])
+    if prompt is None:
+        prompt = prompt_from_chosen
+    elif not isinstance(prompt, str):
+        prompt = _text_of([*prompt, {"role": "assistant", "content": ""}], where, names["prompt"])[1]
+    if not prompt:
+        raise PreferenceDataError(f"{where}: field {names['prompt']!r} is missing or empty")
+    return PreferencePair(id=pair_id, prompt=prompt, chosen=chosen, rejected=rejected)
+
+
+def _rows_of(source: Any, split: str) -> tuple[Iterable[Any], str]:
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if path.suffix.lower() in LOCAL_SUFFIXES or path.exists():
+            return read_table(path, str(path)), str(path)
+        import datasets
+
+        return datasets.load_dataset(str(source), split=split), str(source)
+    return source, type(source).__name__
+
+
+def load_preference_pairs(
+    source: Any,
+    *,
+    split: str = "train",
+    columns: Mapping[str, str] | None = None,
+    skip_bad_rows: bool = False,
+    report: BuildReport | None = None,
+) -> list[PreferencePair]:
+    """Preference pairs from a hub id, a local file, a ``Dataset``, or an iterable of pairs or rows.
+
+    A bad row raises :class:`PreferenceDataError`, or with ``skip_bad_rows`` is skipped and counted
+    in ``report``. Pair ids must be unique.
+    """
+    report = report if report is not None else BuildReport()
+    rows, label = _rows_of(source, split)
+    pairs: list[PreferencePair] = []
+    for index, row in enumerate(rows):
+        try:
+            if isinstance(row, PreferencePair):
+                pairs.append(row)
+            elif isinstance(row, Mapping):
+                pairs.append(pair_from_row(row, index, columns or {}, label))
+            else:
+                raise PreferenceDataError(f"{label}: row {index} is a {type(row).__name__}, expected a mapping")
+        except (PreferenceDataError, TypeError, ValueError) as exc:
+            if not skip_bad_rows:
+                raise PreferenceDataError(str(exc)) from None
+            report.skipped += 1
+            if len(report.skip_reasons) < 10:
+                report.skip_reasons.append(str(exc))
+    seen: set[str] = set()
+    for pair in pairs:
+        if pair.id in seen:
+            raise PreferenceDataError(f"{label}: pair id {pair.id!r} occurs twice; ids must be unique")
+        seen.add(pair.id)
+    return pairs
+
+
+def judgment_rows(
+    pairs: Iterable[PreferencePair],
+    fmt: JudgmentFormat,
+    *,
+    max_prompt_tokens: int | None = None,
+    tokenizer: Any = None,
+    orders: Sequence[str] = ORDERS,
+    id_prefix: str = "",
+    report: BuildReport | None = None,
+) -> list[dict[str, Any]]:
+    """The TRL rows of ``fmt`` for ``pairs`` (see the module docstring for the columns)."""
+    report = report if report is not None else BuildReport()
+    counter = TokenizerCounter(tokenizer) if tokenizer is not None else CharEstimate()
+    rows: list[dict[str, Any]] = []
+    for pair in pairs:
+        fitted, cut = fit_pair(fmt, pair, max_prompt_tokens, counter)
+        report.pairs += 1
+        report.truncated += cut
+        requests = fmt.requests(fitted) if fmt.kind == "pointwise" else fmt.requests(fitted, orders=orders)
+        for request in requests:
+            rows.append(
+                {
+                    "prompt": [dict(message) for message in request.messages],
+                    "pair_id": id_prefix + pair.id,
+                    "format": fmt.name,
+                    "label": request.label,
+                    "order": request.order,
+                    "side": request.side,
+                }
+            )
+    report.rows += len(rows)
+    return rows
+
+
+def build_judgment_dataset(
+    source: Any,
+    formats: str | Sequence[str] = "pav",
+    *,
+    split: str = "train",
+    columns: Mapping[str, str] | None = None,
+    max_prompt_tokens: int | None = None,
+    tokenizer: Any = None,
+    skip_bad_rows: bool = False,
+    template: str | os.PathLike[str] | None = None,
+) -> tuple[Any, BuildReport]:
+    """A ``datasets.Dataset`` of J1 judgment tasks for TRL, and a :class:`BuildReport`.
+
+    ``formats`` is one format name or several (multitask); ``max_prompt_tokens`` applies the
+    evaluation's truncation rule, counting with ``tokenizer`` when given.
+    """
+    import datasets
+
+    names = [formats] if isinstance(formats, str) else list(formats)
+    report = BuildReport()
+    pairs = load_preference_pairs(source, split=split, columns=columns, skip_bad_rows=skip_bad_rows, report=report)
+    if not pairs:
+        raise PreferenceDataError("the preference data holds no usable pairs")
+    rows: list[dict[str, Any]] = []
+    for name in names:
+        fmt = get_format(name, template=template)
+        prefix = f"{name}:" if len(names) > 1 else ""
+        rows += judgment_rows(pairs, fmt, max_prompt_tokens=max_prompt_tokens, tokenizer=tokenizer, id_prefix=prefix,
+                              report=report)  # fmt: skip
+    report.pairs = len(pairs)
+    return datasets.Dataset.from_list(rows), report
