@@ -154,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
 
+    commands.add_parser(
+        "train",
+        help="train a J1 judge with TRL from a recipe (j1 train --config recipe.yaml [--key value ...])",
+        add_help=False,
+    )
+
     score = commands.add_parser("score", help="score saved judgments (JSONL) with a benchmark's official rule")
     score.add_argument("--benchmark", required=True, help="benchmark name (see j1 plugins)")
     score.add_argument("--data", default=None, help="local data file in the hub schema (default: the hub)")
@@ -186,6 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from j1_plugin.lmeval import run_cli
 
         return run_cli(argv[1:])
+    if argv[:1] == ["train"]:
+        from j1_plugin.trainers.train import main as train_main
+
+        return train_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
