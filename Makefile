@@ -39,7 +39,7 @@ test: lint
 	$(OFFLINE) $(BIN)/python -m pytest
 
 bench: $(VENV)/.installed
-	$(OFFLINE) $(BIN)/python benchmarks/parse_throughput.py
+	for script in benchmarks/*.py; do echo "== $$script"; $(OFFLINE) $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis

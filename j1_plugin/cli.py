@@ -54,13 +54,15 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from j1_plugin.demo import run_demo, run_suite_demo
+    from j1_plugin.demo import run_demo, run_suite_demo, run_training_demo
     from j1_plugin.tiny_models import tiny_judge_path
 
     model = args.model or tiny_judge_path()
     run_demo(model, max_new_tokens=args.max_new_tokens)
-    if not args.skip_suite:
+    if args.skip_training:
         run_suite_demo(model)
+    else:
+        run_training_demo(model)
     return 0
 
 
@@ -145,7 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="judge synthetic pairs in every format with a tiny offline model")
     demo.add_argument("--model", default=None, help="judge model directory (default: the cached tiny judge)")
     demo.add_argument("--max-new-tokens", type=int, default=48)
-    demo.add_argument("--skip-suite", action="store_true", help="skip the benchmark on the synthetic suite")
+    demo.add_argument(
+        "--skip-training", action="store_true", help="benchmark the judge as it is instead of training it first"
+    )
     demo.set_defaults(handler=_cmd_demo)
 
     commands.add_parser(

@@ -67,6 +67,23 @@ def _is_pointwise(name: str | None) -> bool:
     return name is not None and get_format(name).kind == "pointwise"
 
 
+def _verdict_correctness(
+    completions: Sequence[Any],
+    label: Sequence[str | None],
+    formats: Sequence[str] | None,
+    log_metric: LogMetric | None,
+    default_format: str,
+) -> list[float | None]:
+    """1.0 for a parsed verdict equal to the label, else 0.0; ``None`` on pointwise rows."""
+    judgments = _judgments(completions, formats, default_format)
+    _log_judgments(log_metric, judgments)
+    names = formats or [None] * len(completions)
+    return [
+        None if _is_pointwise(name) else float(j.ok and j.verdict == gold)
+        for j, gold, name in zip(judgments, label, names, strict=True)
+    ]
+
+
 def verdict_reward(
     completions: Sequence[Any],
     label: Sequence[str | None],
@@ -82,13 +99,7 @@ def verdict_reward(
     >>> verdict_reward(["<think>A is right.</think><answer> [[A]] </answer>", "[[A]] or [[B]]"], label=["A", "A"])
     [1.0, 0.0]
     """
-    judgments = _judgments(completions, format, "pav")
-    _log_judgments(log_metric, judgments)
-    names = format or [None] * len(completions)
-    return [
-        None if _is_pointwise(name) else float(j.ok and j.verdict == gold)
-        for j, gold, name in zip(judgments, label, names, strict=True)
-    ]
+    return _verdict_correctness(completions, label, format, log_metric, "pav")
 
 
 def signed_verdict_reward(
@@ -120,13 +131,7 @@ def score_reward(
     ...               "<think>x</think><score_A> 5 </score_A><score_B> 5 </score_B>"], label=["A", "A"])
     [1.0, 0.0]
     """
-    judgments = _judgments(completions, format, "pas")
-    _log_judgments(log_metric, judgments)
-    names = format or [None] * len(completions)
-    return [
-        None if _is_pointwise(name) else float(j.ok and j.verdict == gold)
-        for j, gold, name in zip(judgments, label, names, strict=True)
-    ]
+    return _verdict_correctness(completions, label, format, log_metric, "pas")
 
 
 def format_reward(

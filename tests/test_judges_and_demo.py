@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from j1_plugin import PreferencePair, get_format, get_judge
-from j1_plugin.demo import SUITE_TASKS, arithmetic_pairs, results_tables, run_demo
+from j1_plugin.benchmarks.synthetic import arithmetic_pairs
+from j1_plugin.demo import SUITE_TASKS, comparison_lines, results_tables, run_demo, train_grpo, training_summary
 from j1_plugin.judges import HFJudge, Sampling, judge_requests
 from j1_plugin.tiny_models import OUTPUT_TAG_TOKENS, tiny_judge_path
 
@@ -113,7 +114,7 @@ def test_demo_judges_every_pair_in_every_format(tiny_judge_dir):
 def test_j1_demo_judges_every_format_then_benchmarks_the_suite(tiny_judge_dir, tmp_path):
     j1 = Path(sys.executable).with_name("j1")
     result = subprocess.run(
-        [str(j1), "demo", "--model", str(tiny_judge_dir), "--max-new-tokens", "4"],
+        [str(j1), "demo", "--model", str(tiny_judge_dir), "--max-new-tokens", "4", "--skip-training"],
         capture_output=True,
         text=True,
         timeout=600,
@@ -143,3 +144,29 @@ def test_results_tables_show_official_and_j1_numbers():
     text = "\n".join(results_tables(results))
     assert "j1_judgebench        pairs   8  overall 62.5, mmlu-pro -" in text
     assert "75.0" in text and "12.5" in text and "stderr" not in text
+
+
+@pytest.mark.slow
+def test_format_warmup_teaches_the_output_contract_then_grpo_trains_on_it(tiny_judge_dir, tmp_path):
+    from j1_plugin.trainers.warmup import format_warmup
+
+    pairs = arithmetic_pairs(64, seed=100, prefix="train")  # the demo's settings
+    warm = format_warmup(tiny_judge_dir, tmp_path / "warm", pairs)
+    judge = HFJudge(warm, device="cpu", dtype="float32")
+    fmt = get_format("pav")
+    requests = [r for pair in arithmetic_pairs(4, seed=7) for r in fmt.requests(pair)]
+    judged = judge_requests(judge, fmt, requests, Sampling(max_new_tokens=64))
+    parsed = sum(samples[0].ok for samples in judged)
+    assert parsed >= 7, f"only {parsed} of 8 judgments parse after the warm-up"  # the random model parses none
+
+    trained, history = train_grpo(warm, tmp_path / "grpo", pairs, steps=2)
+    assert (trained / "config.json").is_file()
+    assert "verdict reward" in training_summary(history) and "rewards/verdict_reward/mean" in history[0]
+
+
+def test_comparison_lines_show_before_and_after():
+    before = {"results": {"j1_judgebench": {"official_overall,none": 10.0, "j1_parse_failure_rate,none": 100.0}}}
+    after = {"results": {"j1_judgebench": {"official_overall,none": 55.0, "j1_parse_failure_rate,none": 0.0}}}
+    header, row = comparison_lines(before, after)
+    assert "official" in header and "flip" in header
+    assert "10.0 -> 55.0" in row and "100.0 -> 0.0" in row and "- -> -" in row

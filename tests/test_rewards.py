@@ -1,0 +1,150 @@
+"""J1 reward functions: values on hand-made completions, TRL's calling conventions, registration."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+import j1_plugin
+from j1_plugin import rewards
+from j1_plugin.rewards import (
+    completion_text,
+    consistency_reward,
+    format_reward,
+    pointwise_reward,
+    score_reward,
+    signed_verdict_reward,
+    verdict_reward,
+)
+
+SAY_A = "<think>Both add up; A shows the carry.</think>\n<answer> [[A]] </answer>"
+SAY_B = "<think>B is right.</think><answer>[[B]]</answer>"
+HEDGE = "<think>hmm</think><answer>[[A]] or [[B]]</answer>"
+GARBAGE = "\n\n\n assistant assistant"
+CUT_SHORT = "<think>The first response"
+
+
+def conversational(text: str) -> list[dict[str, str]]:
+    return [{"role": "assistant", "content": text}]
+
+
+class MetricLog:
+    def __init__(self):
+        self.values = {}
+
+    def __call__(self, name, value):
+        self.values[name] = value
+
+
+def test_rewards_are_registered_through_the_hook_under_their_function_names():
+    assert j1_plugin.list_rewards() == [
+        "verdict_reward", "score_reward", "pointwise_reward", "consistency_reward", "format_reward",
+        "signed_verdict_reward",
+    ]  # fmt: skip
+    for name in j1_plugin.list_rewards():
+        assert j1_plugin.get_reward(name).__name__ == name
+
+
+@pytest.mark.parametrize("name", ["verdict_reward", "score_reward", "pointwise_reward", "consistency_reward"])
+def test_rewards_import_by_dotted_path_like_trl_does(name):
+    module, attribute = f"j1_plugin.rewards.{name}".rsplit(".", 1)
+    assert getattr(importlib.import_module(module), attribute) is getattr(rewards, name)
+
+
+def test_every_docstring_example_runs():
+    result = doctest.testmod(rewards)
+    assert result.attempted >= 7 and result.failed == 0
+
+
+def test_verdict_reward_pays_only_the_right_parsed_verdict():
+    completions = [SAY_A, SAY_B, SAY_A, HEDGE, GARBAGE, CUT_SHORT]
+    labels = ["A", "B", "B", "A", "A", "A"]
+    assert verdict_reward(completions, label=labels) == [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+
+
+def test_conversational_completions_and_split_reasoning_are_read_whole():
+    split = [{"role": "assistant", "reasoning_content": "B has the right sum.", "content": "<answer> [[B]] </answer>"}]
+    assert completion_text(split) == "<think>B has the right sum.</think><answer> [[B]] </answer>"
+    assert verdict_reward([conversational(SAY_A), split], label=["A", "B"]) == [1.0, 1.0]
+
+
+def test_verdict_reward_reads_each_rows_format():
+    plan = "<plan>check sums</plan><execution>A is right</execution><answer>[[A]]</answer>"
+    both = "<think>x</think><score_A> 2 </score_A><score_B> 9 </score_B><answer> [[B]] </answer>"
+    assert verdict_reward([plan, both], label=["A", "B"], format=["pav-plan", "pavs"]) == [1.0, 1.0]
+    bad_score = "<think>x</think><score_A> 30 </score_A><score_B> 9 </score_B><answer> [[B]] </answer>"
+    assert verdict_reward([bad_score, bad_score], label=["B", "B"], format=["pavs", "pav"]) == [0.0, 1.0]
+
+
+def test_verdict_reward_logs_parse_failures_and_thought_length():
+    log = MetricLog()
+    verdict_reward([SAY_A, GARBAGE], label=["A", "A"], log_metric=log)
+    assert log.values["j1/parse_failure_rate"] == 0.5
+    assert log.values["j1/thought_chars"] > 0
+
+
+def test_signed_verdict_reward_punishes_wrong_and_unparseable_verdicts():
+    assert signed_verdict_reward([SAY_A, SAY_B, GARBAGE], label=["A", "A", "A"]) == [1.0, -1.0, -1.0]
+
+
+def test_score_reward_needs_a_strictly_higher_score_for_the_better_response():
+    scores = "<think>x</think><score_A> {} </score_A><score_B> {} </score_B>"
+    completions = [scores.format(8, 3), scores.format(3, 8), scores.format(5, 5), scores.format(11, 3), GARBAGE]
+    labels = ["A", "A", "A", "A", "B"]
+    assert score_reward(completions, label=labels) == [1.0, 0.0, 0.0, 0.0, 0.0]
+
+
+def test_format_reward_checks_the_contract_only():
+    assert format_reward([SAY_A, SAY_B, HEDGE, CUT_SHORT]) == [1.0, 1.0, 0.0, 0.0]
+
+
+def test_pointwise_reward_matches_the_kth_rollouts_of_both_sides():
+    score = "<think>x</think><score> {} </score>"
+    # Two rollouts per side, as TRL repeats each prompt num_generations times in a row.
+    completions = [score.format(9), score.format(2), score.format(4), score.format(5)]
+    sides = ["chosen", "chosen", "rejected", "rejected"]
+    log = MetricLog()
+    values = pointwise_reward(completions, pair_id=["p"] * 4, side=sides, log_metric=log)
+    assert values == [1.0, 0.0, 1.0, 0.0]  # rollout 0: 9 > 4; rollout 1: 2 < 5
+    assert log.values["j1/tie_rate"] == 0.0
+
+
+def test_pointwise_reward_treats_ties_and_failures_as_losses_and_lonely_halves_as_none():
+    score = "<think>x</think><score> {} </score>"
+    completions = [score.format(6), score.format(6), GARBAGE, score.format(1), score.format(7)]
+    pair_ids = ["tie", "tie", "broken", "broken", "alone"]
+    sides = ["chosen", "rejected", "chosen", "rejected", "chosen"]
+    assert pointwise_reward(completions, pair_id=pair_ids, side=sides) == [0.0, 0.0, 0.0, 0.0, None]
+
+
+def test_consistency_reward_needs_both_orders_right():
+    completions = [SAY_A, SAY_A, SAY_B, SAY_A, SAY_A]
+    labels = ["A", "A", "B", "B", "A"]
+    pair_ids = ["p", "p", "p", "p", "lonely"]
+    orders = ["AB", "AB", "BA", "BA", "AB"]
+    log = MetricLog()
+    values = consistency_reward(completions, label=labels, pair_id=pair_ids, order=orders, log_metric=log)
+    # rollout 0: AB right, BA right -> 1; rollout 1: AB right, BA says A (wrong) -> 0 for both; lonely -> None
+    assert values == [1.0, 0.0, 1.0, 0.0, None]
+    assert log.values["j1/flip_rate"] == 0.5
+
+
+def test_multitask_rows_get_none_from_the_other_tasks_reward():
+    score = "<think>x</think><score> {} </score>"
+    completions = [SAY_A, score.format(8), score.format(2)]
+    formats = ["pav", "pos", "pos"]
+    labels = ["A", None, None]
+    pair_ids = ["pav:1", "pos:1", "pos:1"]
+    sides = [None, "chosen", "rejected"]
+    assert verdict_reward(completions, label=labels, format=formats) == [1.0, None, None]
+    assert pointwise_reward(completions, pair_id=pair_ids, side=sides, format=formats) == [None, 1.0, 1.0]
+
+
+def test_rewards_accept_trls_extra_keyword_arguments():
+    values = verdict_reward(
+        prompts=["p"], completions=[SAY_A], completion_ids=[[1, 2]], label=["A"], pair_id=["x"], order=["AB"],
+        side=[None], trainer_state=None, log_extra=lambda *a: None, log_metric=lambda *a: None,
+    )  # fmt: skip
+    assert values == [1.0]
