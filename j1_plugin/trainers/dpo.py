@@ -266,10 +266,10 @@ def _features() -> datasets.Features:
     )
 
 
-def train_dpo(
+def dpo_trainer(
     model: Any, train_dataset: datasets.Dataset, args: trl.DPOConfig, **trainer_kwargs: Any
 ) -> trl.DPOTrainer:
-    """Build a ``trl.DPOTrainer`` on ``train_dataset``, train it, and return it.
+    """Build (not train) a ``trl.DPOTrainer`` on ``train_dataset``.
 
     ``model`` is a path or hub id (TRL loads the tokenizer from it) or a loaded model (then pass
     ``processing_class=`` the tokenizer). ``trainer_kwargs`` go to ``DPOTrainer`` (``ref_model``,
@@ -286,6 +286,18 @@ def train_dpo(
         )
     from trl import DPOTrainer
 
-    trainer = DPOTrainer(model=model, args=args, train_dataset=train_dataset, **trainer_kwargs)
-    trainer.train()
+    return DPOTrainer(model=model, args=args, train_dataset=train_dataset, **trainer_kwargs)
+
+
+def train_dpo(
+    model: Any,
+    train_dataset: datasets.Dataset,
+    args: trl.DPOConfig,
+    *,
+    resume_from_checkpoint: str | bool | None = None,
+    **trainer_kwargs: Any,
+) -> trl.DPOTrainer:
+    """Build a ``trl.DPOTrainer`` with :func:`dpo_trainer`, train it (or resume), and return it."""
+    trainer = dpo_trainer(model, train_dataset, args, **trainer_kwargs)
+    trainer.train(resume_from_checkpoint=resume_from_checkpoint)
     return trainer

@@ -522,9 +522,10 @@ def dpo_data(
 
 def build_dpo(j1: J1Arguments, training_args: Any, model_args: Any) -> Any:
     """The ``trl.DPOTrainer`` of a recipe on seed-judge DPO data (``None`` with ``dpo_data_only``)."""
-    from trl import DPOTrainer, get_peft_config, get_quantization_config
+    from trl import get_peft_config, get_quantization_config
 
     from j1_plugin.plugins import get_format
+    from j1_plugin.trainers.dpo import dpo_trainer
 
     if j1.reward_funcs:
         raise RecipeError("reward_funcs apply to trainer: grpo; DPO pairs judgments graded by the format's parser")
@@ -541,10 +542,10 @@ def build_dpo(j1: J1Arguments, training_args: Any, model_args: Any) -> Any:
         _say(f"DPO data saved in {Path(training_args.output_dir) / DPO_DATA_DIR}; stopping (dpo_data_only)")
         return None
     _model_init_kwargs(training_args, model_args)
-    trainer = DPOTrainer(
-        model=model,
-        args=training_args,
-        train_dataset=data["train"],
+    trainer = dpo_trainer(
+        model,
+        data["train"],
+        training_args,
         eval_dataset=data.get("held_out"),
         peft_config=get_peft_config(model_args),
         quantization_config=get_quantization_config(model_args),
