@@ -265,9 +265,11 @@ def comparison_lines(before: Mapping[str, Any], after: Mapping[str, Any]) -> lis
 
 def run_training_demo(model_dir: str | os.PathLike[str], echo: Callable[[str], None] = print) -> dict[str, Any]:
     """Steps 3 and 4 of the demo: warm-up, GRPO, and the before/after benchmark."""
-    from j1_plugin.benchmarks.synthetic import arithmetic_pairs
+    import datasets
+
     from j1_plugin.trainers.warmup import format_warmup
 
+    datasets.disable_progress_bars()
     root = default_cache_dir() / "demo-train"
     train_pairs = arithmetic_pairs(64, seed=100, prefix="train")
     echo("")

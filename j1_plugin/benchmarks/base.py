@@ -69,6 +69,16 @@ def load_hub_rows(hub_id: str, split: str, **load_options: Any) -> list[dict[str
     return datasets.load_dataset(hub_id, split=split, **load_options).to_list()
 
 
+def pair_from_positions(
+    pair_id: str, prompt: str, first: str, second: str, better: str, metadata: Mapping[str, Any]
+) -> PreferencePair:
+    """A pair from two responses as the dataset shows them (A, B) and the letter of the better one."""
+    if better not in ("A", "B"):
+        raise ValueError(f"pair {pair_id!r}: the better response must be 'A' or 'B', got {better!r}")
+    chosen, rejected = (first, second) if better == "A" else (second, first)
+    return PreferencePair(pair_id, prompt, chosen, rejected, metadata=metadata, chosen_position=better)
+
+
 class RowReader:
     """Typed field access for one row; every error names the dataset, the row and the field."""
 

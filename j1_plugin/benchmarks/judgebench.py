@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from j1_plugin.benchmarks.base import Benchmark, RowReader
+from j1_plugin.benchmarks.base import Benchmark, RowReader, pair_from_positions
 from j1_plugin.records import PreferencePair
 from j1_plugin.scoring import OfficialScores, PairOutcome, mean_by_group, percent
 
@@ -49,14 +49,13 @@ class JudgeBench(Benchmark):
             if category is None:
                 raise read.fail("source", f"is {source!r}; expected a prefix among {', '.join(CATEGORIES)}")
             label = read.choice("label", ("A>B", "B>A"))
-            a, b = read.text("response_A"), read.text("response_B")
             pairs.append(
-                PreferencePair(
-                    id=read.identifier("pair_id"),
-                    prompt=read.text("question"),
-                    chosen=a if label == "A>B" else b,
-                    rejected=b if label == "A>B" else a,
-                    chosen_position="A" if label == "A>B" else "B",
+                pair_from_positions(
+                    read.identifier("pair_id"),
+                    read.text("question"),
+                    read.text("response_A"),
+                    read.text("response_B"),
+                    better=label[0],
                     metadata={"group": category, "source": source},
                 )
             )

@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from j1_plugin.benchmarks.base import Benchmark, RowReader, load_hub_rows, read_table
+from j1_plugin.benchmarks.base import Benchmark, RowReader, load_hub_rows, pair_from_positions, read_table
 from j1_plugin.records import PreferencePair
 from j1_plugin.scoring import OfficialScores, PairOutcome, mean_by_group, percent, plain_mean
 
@@ -49,14 +49,13 @@ class PPEPreference(Benchmark):
             winner = read.text("winner")
             if winner not in ("model_a", "model_b"):
                 continue  # ties are not judged
-            first, second = read.text("response_1"), read.text("response_2")
             pairs.append(
-                PreferencePair(
-                    id=read.identifier("question_id"),
-                    prompt=read.text("prompt"),
-                    chosen=first if winner == "model_a" else second,
-                    rejected=second if winner == "model_a" else first,
-                    chosen_position="A" if winner == "model_a" else "B",
+                pair_from_positions(
+                    read.identifier("question_id"),
+                    read.text("prompt"),
+                    read.text("response_1"),
+                    read.text("response_2"),
+                    better="A" if winner == "model_a" else "B",
                     metadata={"group": "all"},
                 )
             )
@@ -127,14 +126,13 @@ class PPECorrectness(Benchmark):
                 i, j = conflict
                 if bool(correct[i]) == bool(correct[j]):
                     raise read.fail("sampled_conflict_pairs", f"item {position} {[i, j]} is not a conflict pair")
-                first, second = read.text(f"response_{i + 1}"), read.text(f"response_{j + 1}")
                 pairs.append(
-                    PreferencePair(
-                        id=f"{domain}:{question_id}:{i}:{j}",
-                        prompt=prompt,
-                        chosen=first if correct[i] else second,
-                        rejected=second if correct[i] else first,
-                        chosen_position="A" if correct[i] else "B",
+                    pair_from_positions(
+                        f"{domain}:{question_id}:{i}:{j}",
+                        prompt,
+                        read.text(f"response_{i + 1}"),
+                        read.text(f"response_{j + 1}"),
+                        better="A" if correct[i] else "B",
                         metadata={"group": domain},
                     )
                 )
