@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from j1_plugin.plugins import KINDS, PluginError, get_plugin_manager
+from j1_plugin.scoring import DEFAULT_SEED
 
 
 def plugin_report() -> dict[str, Any]:
@@ -95,10 +96,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from j1_plugin.rescoring import read_judgment_lines, rescore
 
     benchmark = get_benchmark(args.benchmark)
-    options: dict[str, Any] = {}
-    if benchmark.name == "rmbench":
-        options["variant"] = "full"  # every style cell can be looked up; the judged ones are scored
-    pairs = benchmark.load_pairs(args.data, args.split, **options)
+    pairs = benchmark.load_pairs(args.data, args.split, **benchmark.rescoring_options)
     fmt = get_format(args.format, template=args.template) if args.format else None
     lines = read_judgment_lines(args.judgments)
     if fmt is None and any("output" in line for _, line in lines):
@@ -172,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--format", default=None, help="format that parses 'output' lines (default pav, or pos)")
     score.add_argument("--template", default=None, help=argparse.SUPPRESS)
     score.add_argument("--aggregate", choices=("vote", "mean_score"), default=None, help="SC@N vote or mean score")
-    score.add_argument("--seed", type=int, default=1234, help="seed of the single random order per pair")
+    score.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the single random order per pair")
     score.add_argument("--json", action="store_true", help="print the JSON report")
     score.set_defaults(handler=_cmd_score)
 

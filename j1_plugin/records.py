@@ -13,7 +13,7 @@ Pointwise requests carry a ``side`` instead of an order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
@@ -60,6 +60,16 @@ class PreferencePair:
         """The two responses shown as Assistant A and Assistant B in ``order``."""
         chosen_first = self.label(order) == "A"
         return (self.chosen, self.rejected) if chosen_first else (self.rejected, self.chosen)
+
+
+def first_duplicate_id(pairs: Iterable[PreferencePair]) -> str | None:
+    """The first pair id that occurs twice, or ``None`` when every id is unique."""
+    seen: set[str] = set()
+    for pair in pairs:
+        if pair.id in seen:
+            return pair.id
+        seen.add(pair.id)
+    return None
 
 
 def to_dataset_frame(verdict: Verdict | None, order: Order) -> Verdict | None:

@@ -24,7 +24,7 @@ from typing import Any
 from j1_plugin.benchmarks.base import Benchmark
 from j1_plugin.formats import JudgmentFormat
 from j1_plugin.records import ORDERS, SIDES, Judgment, ParseStatus, PreferencePair
-from j1_plugin.scoring import DEFAULT_SEED, JudgedItem, PairOutcome, j1_metrics, score_pair
+from j1_plugin.scoring import DEFAULT_SEED, JudgedItem, PairOutcome, default_aggregate, j1_metrics, score_pair
 
 VERDICTS = ("A", "B", "tie")
 
@@ -73,7 +73,7 @@ def _judged_item(
         judgment = _score_judgment(where, line)
     else:
         judgment = _verdict_judgment(where, line)
-    item = JudgedItem(judgment, order=None if pointwise else key, side=key if pointwise else None, sample=sample)
+    item = JudgedItem.of(judgment, key, pointwise=pointwise, sample=sample)
     return pair_id, item
 
 
@@ -127,9 +127,7 @@ def rescore(
             raise JudgmentsFileError(f"{where}: pair_id {pair_id!r} is not a pair of {benchmark.name}")
         items[pair_id].append(item)
     if aggregate is None:
-        aggregate = (
-            "mean_score" if pointwise or (fmt is not None and not getattr(fmt, "asks_verdict", True)) else "vote"
-        )
+        aggregate = "mean_score" if pointwise else default_aggregate(fmt) if fmt is not None else "vote"
     outcomes: list[PairOutcome] = [
         score_pair(by_id[pair_id], judged, kind="pointwise" if pointwise else "pairwise", aggregate=aggregate,
                    seed=seed)

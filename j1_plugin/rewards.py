@@ -74,13 +74,19 @@ def _verdict_correctness(
     log_metric: LogMetric | None,
     default_format: str,
 ) -> list[float | None]:
-    """1.0 for a parsed verdict equal to the label, else 0.0; ``None`` on pointwise rows."""
-    judgments = _judgments(completions, formats, default_format)
-    _log_judgments(log_metric, judgments)
+    """1.0 for a parsed verdict equal to the label, else 0.0; ``None`` on pointwise rows (not parsed)."""
     names = formats or [None] * len(completions)
+    applies = [not _is_pointwise(name) for name in names]
+    judgments = _judgments(
+        [c for c, keep in zip(completions, applies, strict=True) if keep],
+        [n for n, keep in zip(names, applies, strict=True) if keep] if formats is not None else None,
+        default_format,
+    )
+    _log_judgments(log_metric, judgments)
+    parsed = iter(judgments)
     return [
-        None if _is_pointwise(name) else float(j.ok and j.verdict == gold)
-        for j, gold, name in zip(judgments, label, names, strict=True)
+        float((j := next(parsed)).ok and j.verdict == gold) if keep else None
+        for keep, gold in zip(applies, label, strict=True)
     ]
 
 
@@ -182,7 +188,7 @@ def pointwise_reward(
     """
     judgments = _judgments(completions, format, "pos")
     _log_judgments(log_metric, judgments)
-    partner = _partners([(pid, s) if s is not None else (pid, None) for pid, s in zip(pair_id, side, strict=True)])
+    partner = _partners(list(zip(pair_id, side, strict=True)))
     rewards: list[float | None] = []
     ties = compared = 0
     for index, judgment in enumerate(judgments):
@@ -221,7 +227,7 @@ def consistency_reward(
     """
     judgments = _judgments(completions, format, "pav")
     correct = [j.ok and j.verdict == gold for j, gold in zip(judgments, label, strict=True)]
-    partner = _partners([(pid, o) for pid, o in zip(pair_id, order, strict=True)])
+    partner = _partners(list(zip(pair_id, order, strict=True)))
     rewards: list[float | None] = []
     flips = matched = 0
     for index, right in enumerate(correct):

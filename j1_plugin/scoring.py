@@ -61,6 +61,13 @@ def mean_score(judgments: Iterable[Judgment], key: str) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def default_aggregate(fmt: Any) -> Aggregate:
+    """SC@N by majority vote for verdict formats; Mean-Score@N for score-only and pointwise formats."""
+    if fmt.kind == "pointwise" or not getattr(fmt, "asks_verdict", True):
+        return "mean_score"
+    return "vote"
+
+
 def pairwise_verdict(judgments: Sequence[Judgment], aggregate: Aggregate = "vote") -> Verdict | None:
     """One verdict for one order from its samples."""
     if aggregate == "mean_score":
@@ -102,8 +109,18 @@ class PairOutcome:
         return self.outcomes[self.official_order]
 
     @property
+    def single_correct(self) -> bool:
+        """Correct under the single-random-order protocol."""
+        return self.single == "correct"
+
+    @property
     def both_orders(self) -> bool:
         return all(order in self.outcomes for order in ORDERS)
+
+    @property
+    def consistent(self) -> bool:
+        """Correct in both orders (position-consistent); ``False`` when an order was not judged."""
+        return all(self.outcomes.get(order) == "correct" for order in ORDERS)
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -138,6 +155,11 @@ class JudgedItem:
     order: Order | None = None
     side: str | None = None
     sample: int = 0
+
+    @classmethod
+    def of(cls, judgment: Judgment, key: str, *, pointwise: bool, sample: int = 0) -> JudgedItem:
+        """An item for ``key``: an order (``"AB"``/``"BA"``) or, for a pointwise judgment, a side."""
+        return cls(judgment, order=None if pointwise else key, side=key if pointwise else None, sample=sample)
 
 
 def score_pair(
@@ -186,8 +208,8 @@ def j1_metrics(pairs: Sequence[PairOutcome]) -> dict[str, float | None]:
     return {
         "ab_accuracy": percent(sum(p.outcomes["AB"] == "correct" for p in with_ab), len(with_ab)),
         "ba_accuracy": percent(sum(p.outcomes["BA"] == "correct" for p in with_ba), len(with_ba)),
-        "random_order_accuracy": percent(sum(p.single == "correct" for p in pairs), len(pairs)),
-        "consistent_accuracy": percent(sum(p.outcomes["AB"] == p.outcomes["BA"] == "correct" for p in both), len(both)),
+        "random_order_accuracy": percent(sum(p.single_correct for p in pairs), len(pairs)),
+        "consistent_accuracy": percent(sum(p.consistent for p in both), len(both)),
         "flip_rate": percent(
             sum({p.outcomes["AB"], p.outcomes["BA"]} == {"correct", "wrong"} for p in both), len(both)
         ),
@@ -213,6 +235,14 @@ class OfficialScores:
     scores: dict[str, Any] = field(default_factory=dict)
     absent: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+
+    def fill(self, keys: Iterable[str], values: Mapping[str, float]) -> None:
+        """Report each of ``keys`` from ``values``, or list it as absent when the data has none."""
+        for key in keys:
+            if key in values:
+                self.scores[key] = values[key]
+            else:
+                self.absent.append(key)
 
 
 def plain_mean(values: Iterable[float]) -> float | None:

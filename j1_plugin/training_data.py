@@ -30,7 +30,7 @@ from j1_plugin.benchmarks.base import LOCAL_SUFFIXES, read_table
 from j1_plugin.formats import JudgmentFormat
 from j1_plugin.formats.truncation import CharEstimate, TokenizerCounter, fit_pair
 from j1_plugin.plugins import get_format
-from j1_plugin.records import ORDERS, PreferencePair
+from j1_plugin.records import ORDERS, PreferencePair, first_duplicate_id
 
 DEFAULT_COLUMNS = {"id": "id", "prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}
 
@@ -45,9 +45,14 @@ class BuildReport:
 
     rows: int = 0
     pairs: int = 0
-    truncated: int = 0
     skipped: int = 0
     skip_reasons: list[str] = field(default_factory=list)
+    truncated_ids: set[str] = field(default_factory=set)
+
+    @property
+    def truncated(self) -> int:
+        """Pairs cut to fit the budget, in at least one format."""
+        return len(self.truncated_ids)
 
     def __str__(self) -> str:
         text = f"{self.rows} judgment rows from {self.pairs} pairs; {self.truncated} truncated, {self.skipped} skipped"
@@ -92,9 +97,9 @@ def pair_from_row(row: Mapping[str, Any], index: int, columns: Mapping[str, str]
 def _rows_of(source: Any, split: str) -> tuple[Iterable[Any], str]:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        if path.suffix.lower() in LOCAL_SUFFIXES or path.exists():
+        if path.is_file() or path.suffix.lower() in LOCAL_SUFFIXES:
             return read_table(path, str(path)), str(path)
-        import datasets
+        import datasets  # a hub id, or a local folder in any layout ``datasets`` reads
 
         return datasets.load_dataset(str(source), split=split), str(source)
     return source, type(source).__name__
@@ -130,11 +135,9 @@ def load_preference_pairs(
             report.skipped += 1
             if len(report.skip_reasons) < 10:
                 report.skip_reasons.append(str(exc))
-    seen: set[str] = set()
-    for pair in pairs:
-        if pair.id in seen:
-            raise PreferenceDataError(f"{label}: pair id {pair.id!r} occurs twice; ids must be unique")
-        seen.add(pair.id)
+    duplicate = first_duplicate_id(pairs)
+    if duplicate is not None:
+        raise PreferenceDataError(f"{label}: pair id {duplicate!r} occurs twice; ids must be unique")
     return pairs
 
 
@@ -154,8 +157,8 @@ def judgment_rows(
     rows: list[dict[str, Any]] = []
     for pair in pairs:
         fitted, cut = fit_pair(fmt, pair, max_prompt_tokens, counter)
-        report.pairs += 1
-        report.truncated += cut
+        if cut:
+            report.truncated_ids.add(pair.id)
         requests = fmt.requests(fitted) if fmt.kind == "pointwise" else fmt.requests(fitted, orders=orders)
         for request in requests:
             rows.append(

@@ -15,9 +15,10 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar
 
-from j1_plugin.records import PreferencePair
+from j1_plugin.records import PreferencePair, first_duplicate_id
 from j1_plugin.scoring import OfficialScores, PairOutcome
 
 TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
@@ -146,6 +147,10 @@ class Benchmark:
     official_keys: ClassVar[tuple[str, ...]]
     single_order_official: ClassVar[bool] = True
     task_dir: ClassVar[Path | None] = TASKS_DIR
+    # Run options (lm-eval ``--metadata`` keys) passed on to ``load_pairs`` and ``official_key_names``.
+    pair_option_names: ClassVar[tuple[str, ...]] = ()
+    # Options for ``j1 score``: pairs wide enough to look up any judged pair id.
+    rescoring_options: ClassVar[Mapping[str, Any]] = MappingProxyType({})
 
     def load_rows(self, data_file: str | os.PathLike[str] | None = None, split: str | None = None) -> list[dict]:
         """Rows from ``data_file`` if given, else from the hub."""
@@ -174,18 +179,16 @@ class Benchmark:
         """``pairs`` if there are some and their ids are unique, else a :class:`BenchmarkDataError`."""
         if not pairs:
             raise BenchmarkDataError(f"{self.name}: the data holds no pairs to judge")
-        seen: set[str] = set()
-        for pair in pairs:
-            if pair.id in seen:
-                raise BenchmarkDataError(
-                    f"{self.name}: pair id {pair.id!r} occurs twice; pair ids ({self.pair_id_rule}) must be unique"
-                )
-            seen.add(pair.id)
+        duplicate = first_duplicate_id(pairs)
+        if duplicate is not None:
+            raise BenchmarkDataError(
+                f"{self.name}: pair id {duplicate!r} occurs twice; pair ids ({self.pair_id_rule}) must be unique"
+            )
         return pairs
 
     def official(self, outcomes: Sequence[PairOutcome], **options: Any) -> OfficialScores:
         raise NotImplementedError
 
     def official_key_names(self, **options: Any) -> tuple[str, ...]:
-        """The official score keys reported for these options (RM-Bench adds keys for the full matrix)."""
+        """The scalar official score names for these options; nested scores appear as ``key/name``."""
         return self.official_keys

@@ -19,14 +19,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from j1_plugin.benchmarks.base import Benchmark, RowReader
-from j1_plugin.records import ORDERS, PreferencePair
+from j1_plugin.records import PreferencePair
 from j1_plugin.scoring import OfficialScores, PairOutcome, mean_by_group, percent
 
 LEVELS = tuple(f"level-{n}" for n in range(1, 6))
-
-
-def consistent(pair: PairOutcome) -> float:
-    return float(all(pair.outcomes.get(order) == "correct" for order in ORDERS))
 
 
 class FollowBenchEval(Benchmark):
@@ -62,11 +58,6 @@ class FollowBenchEval(Benchmark):
         if not both:
             result.absent = ["overall", *LEVELS]
             return result
-        result.scores["overall"] = percent(sum(map(consistent, both)), len(both))
-        levels = mean_by_group((p for p in both if p.group), consistent, lambda p: p.group)
-        for level in LEVELS:
-            if level in levels:
-                result.scores[level] = levels[level]
-            else:
-                result.absent.append(level)
+        result.scores["overall"] = percent(sum(p.consistent for p in both), len(both))
+        result.fill(LEVELS, mean_by_group((p for p in both if p.group), lambda p: p.consistent, lambda p: p.group))
         return result

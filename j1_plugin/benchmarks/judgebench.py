@@ -64,10 +64,5 @@ class JudgeBench(Benchmark):
     def official(self, outcomes: Sequence[PairOutcome], **options: Any) -> OfficialScores:
         result = OfficialScores()
         result.scores["overall"] = percent(sum(map(net_vote_correct, outcomes)), len(outcomes))
-        categories = mean_by_group(outcomes, net_vote_correct, lambda p: p.group)
-        for category in CATEGORIES:
-            if category in categories:
-                result.scores[category] = categories[category]
-            else:
-                result.absent.append(category)
+        result.fill(CATEGORIES, mean_by_group(outcomes, net_vote_correct, lambda p: p.group))
         return result

@@ -15,6 +15,7 @@ the domains present. A local file holds rows of any domains, each with a ``domai
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -62,7 +63,7 @@ class PPEPreference(Benchmark):
         return pairs
 
     def official(self, outcomes: Sequence[PairOutcome], **options: Any) -> OfficialScores:
-        return OfficialScores({"accuracy": percent(sum(p.single == "correct" for p in outcomes), len(outcomes))})
+        return OfficialScores({"accuracy": percent(sum(p.single_correct for p in outcomes), len(outcomes))})
 
 
 class PPECorrectness(Benchmark):
@@ -71,6 +72,7 @@ class PPECorrectness(Benchmark):
     default_split = "train"
     pair_id_rule = "`<domain>:<question_id>:<i>:<j>` for conflict pair [i, j] (0-based response indices)"
     official_keys = ("overall", *DOMAINS)
+    pair_option_names = ("domains",)
 
     def official_key_names(self, domains: Any = None, **options: Any) -> tuple[str, ...]:
         return ("overall", *self._domains(domains))
@@ -78,6 +80,8 @@ class PPECorrectness(Benchmark):
     def _domains(self, domains: Sequence[str] | str | None) -> tuple[str, ...]:
         if domains is None:
             return DOMAINS
+        if isinstance(domains, str) and domains.startswith("["):  # a JSON list given on a command line
+            domains = json.loads(domains)
         chosen = (domains,) if isinstance(domains, str) else tuple(domains)
         unknown = [d for d in chosen if d not in DOMAINS]
         if unknown:
@@ -139,12 +143,8 @@ class PPECorrectness(Benchmark):
         return pairs
 
     def official(self, outcomes: Sequence[PairOutcome], **options: Any) -> OfficialScores:
-        by_domain = mean_by_group(outcomes, lambda p: float(p.single == "correct"), lambda p: p.group)
+        by_domain = mean_by_group(outcomes, lambda p: p.single_correct, lambda p: p.group)
         result = OfficialScores()
-        for domain in DOMAINS:
-            if domain in by_domain:
-                result.scores[domain] = by_domain[domain]
-            else:
-                result.absent.append(domain)
+        result.fill(DOMAINS, by_domain)
         result.scores["overall"] = plain_mean(by_domain[d] for d in DOMAINS if d in by_domain)
         return result

@@ -47,6 +47,9 @@ class RewardBench(Benchmark):
     pair_id_rule = "the row's `id`"
     official_keys = ("overall", "chat", "chat_hard", "safety", "reasoning", "subsets")
 
+    def official_key_names(self, **options: Any) -> tuple[str, ...]:
+        return (*self.official_keys[:-1], *(f"subsets/{subset}" for subset in SUBSET_SECTION))
+
     def pairs_from_rows(self, rows: Iterable[Mapping[str, Any]], **options: Any) -> list[PreferencePair]:
         pairs = []
         for index, row in enumerate(rows):

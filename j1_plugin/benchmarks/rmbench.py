@@ -24,7 +24,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 from j1_plugin.benchmarks.base import Benchmark, BenchmarkDataError, RowReader, load_hub_rows, read_table
 from j1_plugin.records import PreferencePair
@@ -57,6 +58,8 @@ class RMBench(Benchmark):
     splits = ("train",)
     pair_id_rule = "`<id>:<i>:<j>`, i = chosen style index, j = rejected style index (0-2)"  # id: see above
     official_keys = ("overall", *DOMAINS)
+    pair_option_names = ("variant",)
+    rescoring_options: ClassVar[Mapping[str, Any]] = MappingProxyType({"variant": "full"})  # any style cell
 
     def official_key_names(self, variant: str = "diagonal", **options: Any) -> tuple[str, ...]:
         return self.official_keys + (tuple(LEVELS) if variant == "full" else ())
@@ -107,16 +110,12 @@ class RMBench(Benchmark):
         for pair in outcomes:
             if pair.cell is None:
                 raise ValueError(f"{self.name}: pair {pair.pair_id!r} has no style cell")
-            cells.setdefault(pair.group, {}).setdefault(tuple(pair.cell), []).append(float(pair.single == "correct"))
+            cells.setdefault(pair.group, {}).setdefault(tuple(pair.cell), []).append(float(pair.single_correct))
         matrix = {
             domain: {cell: 100.0 * sum(v) / len(v) for cell, v in by_cell.items()} for domain, by_cell in cells.items()
         }
         result = OfficialScores()
-        for domain in DOMAINS:
-            if domain in matrix:
-                result.scores[domain] = plain_mean(matrix[domain].values())
-            else:
-                result.absent.append(domain)
+        result.fill(DOMAINS, {domain: plain_mean(by_cell.values()) for domain, by_cell in matrix.items()})
         result.scores["overall"] = plain_mean(result.scores[d] for d in DOMAINS if d in result.scores)
         full = bool(matrix) and all(len(by_cell) == 9 for by_cell in matrix.values())
         if full:

@@ -69,10 +69,13 @@ class HFJudge:
             options["do_sample"] = False
         else:
             options.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p)
-        generator_state = torch.random.get_rng_state()
-        torch.manual_seed(sampling.seed)
         results: list[list[str]] = []
-        try:
+        # Sampling is seeded inside a forked RNG, so callers' generators (CPU and CUDA, e.g. a
+        # training loop evaluating with this judge) continue exactly where they were.
+        devices = [torch.device(self.device).index or 0] if torch.device(self.device).type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            if not sampling.greedy:
+                torch.manual_seed(sampling.seed)
             for start in range(0, len(prompts), self.batch_size):
                 batch = prompts[start : start + self.batch_size]
                 encoded = self.tokenizer(batch, return_tensors="pt", padding=True, add_special_tokens=False)
@@ -82,6 +85,4 @@ class HFJudge:
                 new_tokens = generated[:, encoded["input_ids"].shape[1] :]
                 texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
                 results += [texts[i : i + sampling.n] for i in range(0, len(texts), sampling.n)]
-        finally:
-            torch.random.set_rng_state(generator_state)
         return results

@@ -22,6 +22,7 @@ key                     default      meaning
 ``split``               per bench    hub split (e.g. JudgeBench ``claude``)
 ``variant``             ``diagonal`` RM-Bench: ``diagonal`` or ``full`` (3x3 matrix)
 ``domains``             all          PPE correctness: one domain or a list
+(others)                             any key a benchmark lists in ``pair_option_names``
 ``max_prompt_tokens``   auto         token budget of the prompt (see truncation); auto =
                                      tokenizer ``model_max_length`` minus ``max_gen_toks``
 ======================= ============ ======================================================
@@ -29,17 +30,16 @@ key                     default      meaning
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from j1_plugin.scoring import DEFAULT_SEED
+from j1_plugin.benchmarks.base import LOCAL_SUFFIXES
+from j1_plugin.scoring import DEFAULT_SEED, default_aggregate
 
 DATA_DIR_ENV = "J1_DATA_DIR"
-SCORE_ONLY_FORMATS = ("pas", "pos")
 
 
 def _flag(value: Any) -> bool:
@@ -62,8 +62,7 @@ class EvalOptions:
     data_file: str | None = None
     data_dir: str | None = None
     split: str | None = None
-    variant: str = "diagonal"
-    domains: Any = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
     max_prompt_tokens: int | str | None = "auto"
     tokenizer: str | None = None
 
@@ -72,9 +71,6 @@ class EvalOptions:
         meta = dict(metadata or {})
         if "benchmark" not in meta:
             raise ValueError("J1 task metadata must name its 'benchmark'")
-        domains = meta.get("domains")
-        if isinstance(domains, str) and domains.startswith("["):
-            domains = json.loads(domains)
         options = cls(
             benchmark=str(meta["benchmark"]),
             format=str(meta.get("format", "pav")),
@@ -88,8 +84,7 @@ class EvalOptions:
             data_file=meta.get("data_file"),
             data_dir=meta.get("data_dir") or os.environ.get(DATA_DIR_ENV),
             split=meta.get("split"),
-            variant=str(meta.get("variant", "diagonal")),
-            domains=domains,
+            metadata=meta,
             max_prompt_tokens=meta.get("max_prompt_tokens", "auto"),
             tokenizer=meta.get("tokenizer") or meta.get("pretrained"),
         )
@@ -99,19 +94,13 @@ class EvalOptions:
             raise ValueError(f"metadata 'aggregate' must be 'vote' or 'mean_score', got {options.aggregate!r}")
         return options
 
-    @property
-    def aggregation(self) -> str:
-        if self.aggregate is not None:
-            return self.aggregate
-        return "mean_score" if self.format in SCORE_ONLY_FORMATS else "vote"
+    def aggregation(self, fmt: Any) -> str:
+        """The SC@N reduction: as asked, else the format's default (:func:`~j1_plugin.scoring.default_aggregate`)."""
+        return self.aggregate if self.aggregate is not None else default_aggregate(fmt)
 
-    def pair_options(self, benchmark: str) -> dict[str, Any]:
-        """Benchmark-specific options for building pairs (RM-Bench variant, PPE correctness domains)."""
-        if benchmark == "rmbench":
-            return {"variant": self.variant}
-        if benchmark == "ppe-correctness":
-            return {"domains": self.domains}
-        return {}
+    def pair_options(self, benchmark: Any) -> dict[str, Any]:
+        """The run options ``benchmark`` declares in ``pair_option_names`` (e.g. RM-Bench ``variant``)."""
+        return {name: self.metadata[name] for name in benchmark.pair_option_names if name in self.metadata}
 
     def local_data(self) -> Path | None:
         """The local data file (or RM-Bench folder) to read, if the run names one."""
@@ -119,7 +108,7 @@ class EvalOptions:
             return Path(self.data_file)
         if self.data_dir:
             folder = Path(self.data_dir)
-            for candidate in [folder / f"{self.benchmark}{suffix}" for suffix in (".jsonl", ".json", ".parquet")] + [
+            for candidate in [folder / f"{self.benchmark}{suffix}" for suffix in LOCAL_SUFFIXES] + [
                 folder / self.benchmark
             ]:
                 if candidate.exists():

@@ -14,6 +14,7 @@ benchmark's official scorer and :func:`~j1_plugin.scoring.j1_metrics`, the same 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -69,19 +70,24 @@ def doc_to_pair(doc: dict[str, Any]) -> PreferencePair:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _load_tokenizer(name: str) -> Any:
+    """The tokenizer ``name``, loaded once per process (every task of a group asks for it)."""
+    try:
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(name)
+    except Exception as exc:  # no tokenizer means estimated counts, not a failed run
+        log.warning("j1: cannot load tokenizer %r (%s); estimating tokens from characters", name, exc)
+        return None
+
+
 def _token_counter(options: EvalOptions, max_gen_toks: int) -> tuple[int | None, Any]:
     """The prompt budget and a token counter for it; ``(None, None)`` when there is no budget."""
     budget = options.max_prompt_tokens
-    tokenizer = None
-    if options.tokenizer:
-        try:
-            from transformers import AutoTokenizer
-
-            tokenizer = AutoTokenizer.from_pretrained(options.tokenizer)
-        except Exception as exc:  # no tokenizer means estimated counts, not a failed run
-            log.warning("j1: cannot load tokenizer %r (%s); estimating tokens from characters", options.tokenizer, exc)
     if budget in (None, "none", "None"):
         return None, None
+    tokenizer = _load_tokenizer(options.tokenizer) if options.tokenizer else None
     if budget == "auto":
         limit = getattr(tokenizer, "model_max_length", None)
         if not isinstance(limit, int) or limit > 10_000_000:
@@ -110,7 +116,7 @@ def load_docs(**metadata: Any) -> Any:
         raise BenchmarkDataError(
             f"{benchmark.name}: data_dir {options.data_dir} has no {benchmark.name}.jsonl, .json or .parquet"
         )
-    pairs = benchmark.load_pairs(local, options.split, **options.pair_options(benchmark.name))
+    pairs = benchmark.load_pairs(local, options.split, **options.pair_options(benchmark))
     fmt = get_format(options.format, template=options.template)
     max_gen_toks = int(metadata.get("max_gen_toks") or 4096)
     budget, counter = _token_counter(options, max_gen_toks)
@@ -169,11 +175,9 @@ class J1JudgeTask(ConfigurableTask):
 
     def prompt_for(self, doc: dict[str, Any], key: str) -> str:
         """The user turn for one order (pairwise) or side (pointwise) of a pair document."""
-        if self.fmt.kind == "pointwise":
-            return self.fmt.render(doc["prompt"], (doc[key],))[0]["content"]
-        chosen_first = (key == "AB") == (doc["chosen_position"] == "A")
-        shown = (doc["chosen"], doc["rejected"]) if chosen_first else (doc["rejected"], doc["chosen"])
-        return self.fmt.render(doc["prompt"], shown)[0]["content"]
+        pair = doc_to_pair(doc)
+        shown = (getattr(pair, key),) if self.fmt.kind == "pointwise" else pair.responses(key)
+        return self.fmt.render(pair.prompt, shown)[0]["content"]
 
     def doc_to_text(self, doc, doc_to_text=None):
         return self.prompt_for(doc, self.plan(doc)[0][0])
@@ -210,8 +214,7 @@ class J1JudgeTask(ConfigurableTask):
         for (key, sample), text in zip(plan, results, strict=True):
             judgment = self.fmt.parse(text)
             pointwise = self.fmt.kind == "pointwise"
-            items.append(JudgedItem(judgment, order=None if pointwise else key, side=key if pointwise else None,
-                                    sample=sample))  # fmt: skip
+            items.append(JudgedItem.of(judgment, key, pointwise=pointwise, sample=sample))
             details.append(
                 {
                     ("side" if pointwise else "order"): key,
@@ -223,7 +226,11 @@ class J1JudgeTask(ConfigurableTask):
                 }
             )
         outcome = score_pair(
-            doc_to_pair(doc), items, kind=self.fmt.kind, aggregate=self.options.aggregation, seed=self.options.seed
+            doc_to_pair(doc),
+            items,
+            kind=self.fmt.kind,
+            aggregate=self.options.aggregation(self.fmt),
+            seed=self.options.seed,
         )
         return outcome, details
 
@@ -244,15 +251,8 @@ class J1JudgeTask(ConfigurableTask):
 
     @cached_property
     def official_names(self) -> list[str]:
-        names = []
-        for key in self.benchmark.official_key_names(**self.options.pair_options(self.benchmark.name)):
-            if key == "subsets":
-                from j1_plugin.benchmarks.rewardbench import SUBSET_SECTION
-
-                names += [f"official_subsets/{subset}" for subset in SUBSET_SECTION]
-            else:
-                names.append(f"official_{key}")
-        return names
+        keys = self.benchmark.official_key_names(**self.options.pair_options(self.benchmark))
+        return [f"official_{key}" for key in keys]
 
     def metric_names(self) -> list[str]:
         return self.official_names + [f"j1_{key}" for key in J1_KEYS]
@@ -271,8 +271,12 @@ class J1JudgeTask(ConfigurableTask):
     def _score_corpus(self, records: list[dict[str, Any]]) -> dict[str, float]:
         outcomes = [PairOutcome.from_record(record) for record in records]
         official = self.benchmark.official(outcomes)
-        flat = {f"official_{k}": v for k, v in official.scores.items() if not isinstance(v, dict)}
-        flat.update({f"official_subsets/{k}": v for k, v in official.scores.get("subsets", {}).items()})
+        flat: dict[str, Any] = {}
+        for key, value in official.scores.items():
+            if isinstance(value, dict):  # nested scores, e.g. RewardBench subsets
+                flat.update({f"official_{key}/{name}": inner for name, inner in value.items()})
+            else:
+                flat[f"official_{key}"] = value
         flat.update({f"j1_{k}": v for k, v in j1_metrics(outcomes).items()})
         return {key: (math.nan if value is None else value) for key, value in flat.items()}
 

@@ -29,7 +29,7 @@ from j1_plugin.judges import HFJudge, Sampling
 from j1_plugin.plugins import get_format
 from j1_plugin.records import PreferencePair
 from j1_plugin.scoring import JudgedItem, PairOutcome, j1_metrics, score_pair
-from j1_plugin.training_data import build_judgment_dataset
+from j1_plugin.training_data import judgment_rows
 
 METRIC_PREFIX = "eval_j1"
 
@@ -48,10 +48,8 @@ def held_out_rows(
     """
     rows: list[dict[str, Any]] = []
     for name in formats:
-        dataset, _ = build_judgment_dataset(
-            list(pairs), name, max_prompt_tokens=max_prompt_tokens, tokenizer=tokenizer, template=template
-        )
-        rows += dataset.to_list()
+        fmt = get_format(name, template=template)
+        rows += judgment_rows(pairs, fmt, max_prompt_tokens=max_prompt_tokens, tokenizer=tokenizer)
     return rows
 
 

@@ -84,7 +84,8 @@ class DPOReport:
         )
 
 
-def _pairwise_format(fmt: str | JudgmentFormat) -> JudgmentFormat:
+def pairwise_format(fmt: str | JudgmentFormat) -> JudgmentFormat:
+    """The format ``fmt`` if it is pairwise (DPO grades verdicts); else a ``ValueError`` saying why."""
     resolved = get_format(fmt) if isinstance(fmt, str) else fmt
     if resolved.kind != "pairwise":
         raise ValueError(
@@ -223,7 +224,7 @@ def build_dpo_dataset(
 
     if pairs_per_prompt is not None and pairs_per_prompt < 1:
         raise ValueError(f"pairs_per_prompt must be at least 1 (or None for no cap), got {pairs_per_prompt}")
-    judgment_format = _pairwise_format(fmt)
+    judgment_format = pairwise_format(fmt)
     plan = _sampling(samples, sampling, max_new_tokens, seed)
     build = BuildReport()
     tokenizer = tokenizer if tokenizer is not None else getattr(judge, "tokenizer", None)

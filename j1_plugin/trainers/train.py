@@ -235,9 +235,14 @@ def parse_arguments(argv: Sequence[str]) -> tuple[J1Arguments, Any, Any]:
 # ---------------------------------------------------------------------------------------------- data
 
 
+def _is_main_process() -> bool:
+    """True on the first process of a launch (and in a plain single-process run)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def _say(message: str) -> None:
     """Print once per run (on the main process of a multi-process launch)."""
-    if int(os.environ.get("RANK", "0")) == 0:
+    if _is_main_process():
         print(f"j1 train: {message}", flush=True)
 
 
@@ -499,7 +504,7 @@ def dpo_data(
     folder = Path(training_args.output_dir) / DPO_DATA_DIR
     with training_args.main_process_first(local=False, desc="sampling the seed judge for DPO data"):
         if not (folder / "dataset_dict.json").exists():
-            if int(os.environ.get("RANK", "0")) != 0:
+            if not _is_main_process():
                 raise RuntimeError(
                     f"the main process did not save the DPO data to {folder}; with several nodes, "
                     "output_dir must be on a filesystem they share"
@@ -524,13 +529,16 @@ def build_dpo(j1: J1Arguments, training_args: Any, model_args: Any) -> Any:
     """The ``trl.DPOTrainer`` of a recipe on seed-judge DPO data (``None`` with ``dpo_data_only``)."""
     from trl import get_peft_config, get_quantization_config
 
-    from j1_plugin.plugins import get_format
-    from j1_plugin.trainers.dpo import dpo_trainer
+    from j1_plugin.trainers.dpo import dpo_trainer, pairwise_format
 
     if j1.reward_funcs:
         raise RecipeError("reward_funcs apply to trainer: grpo; DPO pairs judgments graded by the format's parser")
-    if len(j1.formats) != 1 or get_format(j1.formats[0]).kind != "pairwise":
+    if len(j1.formats) != 1:
         raise RecipeError(f"DPO trains one pairwise format (e.g. formats: [pav]), got {j1.formats}")
+    try:
+        pairwise_format(j1.formats[0])
+    except ValueError as exc:
+        raise RecipeError(str(exc)) from None
     model = resolve_model(model_args)
     train_pairs, held_out, loaded = split_pairs(j1, training_args.seed)
     evaluates = _check_eval(training_args, held_out)
