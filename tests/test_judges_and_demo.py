@@ -170,3 +170,15 @@ def test_comparison_lines_show_before_and_after():
     header, row = comparison_lines(before, after)
     assert "official" in header and "flip" in header
     assert "10.0 -> 55.0" in row and "100.0 -> 0.0" in row and "- -> -" in row
+
+
+def test_judging_leaves_the_callers_random_state_untouched(judge):
+    import torch
+
+    fmt = get_format("pav")
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    judge_requests(judge, fmt, fmt.requests(PAIR), Sampling(max_new_tokens=4, temperature=1.0, n=2, seed=9))
+    judge_requests(judge, fmt, fmt.requests(PAIR), Sampling(max_new_tokens=4))
+    assert torch.equal(torch.rand(3), expected)

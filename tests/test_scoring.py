@@ -807,3 +807,17 @@ def test_rescore_refuses_an_empty_judgments_file(tmp_path, capsys):
     empty.write_text("\n")
     code, _, err = run_j1(capsys, "--benchmark", "rewardbench", "--data", data, "--judgments", empty)
     assert code == 2 and "holds no judgments" in err
+
+
+def test_lm_eval_and_j1_score_pick_the_same_default_aggregation_for_any_format():
+    from dataclasses import replace
+
+    from j1_plugin import get_format
+    from j1_plugin.lmeval.options import EvalOptions
+    from j1_plugin.scoring import default_aggregate
+
+    plugin_scores_only = replace(get_format("pas"), name="acme-scores")
+    options = EvalOptions.from_metadata({"benchmark": "judgebench", "format": "acme-scores"})
+    for fmt, expected in [(plugin_scores_only, "mean_score"), (get_format("pos"), "mean_score"),
+                          (get_format("pavs"), "vote"), (get_format("pav"), "vote")]:  # fmt: skip
+        assert default_aggregate(fmt) == expected == options.aggregation(fmt)

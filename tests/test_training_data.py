@@ -87,3 +87,17 @@ def test_datasets_round_trip_through_json_for_the_trl_cli(tmp_path):
     dataset.to_json(tmp_path / "train.jsonl")
     first = json.loads((tmp_path / "train.jsonl").read_text().splitlines()[0])
     assert first["prompt"][0]["role"] == "user" and first["label"] == "A"
+
+
+def test_a_local_folder_of_preference_files_loads(tmp_path):
+    folder = tmp_path / "prefs"
+    rows = [{"id": p.id, "prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected} for p in PAIRS]
+    write_jsonl(rows, folder / "train.jsonl")
+    dataset, report = build_judgment_dataset(str(folder), "pav")
+    assert report.pairs == 3 and sorted(set(dataset["pair_id"])) == ["sum-0", "sum-1", "sum-2"]
+
+
+def test_multitask_truncation_counts_each_pair_once():
+    long = [p.__class__(id=p.id, prompt=p.prompt, chosen=p.chosen * 80, rejected=p.rejected) for p in PAIRS]
+    _, report = build_judgment_dataset(long, ["pav", "pos"], max_prompt_tokens=800)
+    assert report.truncated == 3 and report.pairs == 3
