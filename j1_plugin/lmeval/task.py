@@ -160,6 +160,18 @@ class J1JudgeTask(ConfigurableTask):
         self.benchmark: Benchmark = get_benchmark(self.options.benchmark)
         self.fmt = get_format(self.options.format, template=self.options.template)
         super().__init__(data_dir=data_dir, cache_dir=cache_dir, download_mode=download_mode, config=config)
+        self._plain_docs = super().eval_docs.to_list()
+
+    def fewshot_docs(self):
+        """None: judge tasks are zero-shot (lm-eval would otherwise copy every document into a pool)."""
+        return None
+
+    @property
+    def eval_docs(self):
+        """The pair documents as plain dicts once initialised: lm-eval walks them several times, and
+        decoding Arrow rows one by one each time costs more than all of the J1 logic."""
+        plain = getattr(self, "_plain_docs", None)
+        return plain if plain is not None else super().eval_docs
 
     # -- what each pair asks of the judge
 
