@@ -112,7 +112,9 @@ class Judgment:
 
     ``verdict`` is ``"A"``, ``"B"``, ``"tie"`` (score formats only) or ``None`` when parsing
     failed or the format is pointwise. ``scores`` maps ``"A"``/``"B"`` (pairwise scores) or
-    ``"score"`` (pointwise) to a number in 0..10. ``reason`` explains a failed parse.
+    ``"score"`` (pointwise) to a number in 0..10. A failed parse has a human ``reason`` that says
+    what was found instead and a stable ``reason_code`` for counting failures by cause (the codes
+    are listed in :mod:`j1_plugin.formats.parsing`); both are ``None`` when parsing succeeded.
     """
 
     raw: str
@@ -120,6 +122,7 @@ class Judgment:
     verdict: Verdict | None = None
     scores: Mapping[str, float] | None = None
     reason: str | None = None
+    reason_code: str | None = None
 
     @property
     def ok(self) -> bool:

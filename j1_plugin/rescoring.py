@@ -10,6 +10,11 @@ Judgments file: JSONL, one judgment per line.
 * optional ``sample`` (integer) numbers the samples of SC@N / Mean-Score@N.
 
 Pair ids are each benchmark's documented ids (see ``j1_plugin.benchmarks``).
+
+The report holds the official and J1 numbers in percent (``None`` where nothing was measured;
+see :mod:`j1_plugin.scoring`) and ``failures``: failed judgments by reason code (the parser's
+codes, see :mod:`j1_plugin.formats.parsing`, plus ``recorded_failure`` for a line whose
+``verdict`` or ``score`` is ``null``).
 """
 
 from __future__ import annotations
@@ -24,9 +29,18 @@ from typing import Any
 from j1_plugin.benchmarks.base import Benchmark
 from j1_plugin.formats import JudgmentFormat
 from j1_plugin.records import ORDERS, SIDES, Judgment, ParseStatus, PreferencePair
-from j1_plugin.scoring import DEFAULT_SEED, JudgedItem, PairOutcome, default_aggregate, j1_metrics, score_pair
+from j1_plugin.scoring import (
+    DEFAULT_SEED,
+    JudgedItem,
+    PairOutcome,
+    default_aggregate,
+    failure_counts,
+    j1_metrics,
+    score_pair,
+)
 
 VERDICTS = ("A", "B", "tie")
+RECORDED_FAILURE = "recorded_failure"
 
 
 class JudgmentsFileError(ValueError):
@@ -82,7 +96,7 @@ def _verdict_judgment(where: str, line: Mapping[str, Any]) -> Judgment:
         raise JudgmentsFileError(f"{where}: needs 'output' or 'verdict'")
     verdict = line["verdict"]
     if verdict is None:
-        return Judgment(raw="", status=ParseStatus.NO_ANSWER, reason="verdict is null")
+        return Judgment(raw="", status=ParseStatus.NO_ANSWER, reason="verdict is null", reason_code=RECORDED_FAILURE)
     if verdict not in VERDICTS:
         raise JudgmentsFileError(f"{where}: 'verdict' must be 'A', 'B', 'tie' or null, got {verdict!r}")
     return Judgment(raw="", status=ParseStatus.OK, verdict=verdict)
@@ -93,7 +107,7 @@ def _score_judgment(where: str, line: Mapping[str, Any]) -> Judgment:
         raise JudgmentsFileError(f"{where}: a pointwise line needs 'output' or 'score'")
     score = line["score"]
     if score is None:
-        return Judgment(raw="", status=ParseStatus.NO_ANSWER, reason="score is null")
+        return Judgment(raw="", status=ParseStatus.NO_ANSWER, reason="score is null", reason_code=RECORDED_FAILURE)
     if isinstance(score, bool) or not isinstance(score, (int, float)):
         raise JudgmentsFileError(f"{where}: 'score' must be a number or null, got {score!r}")
     return Judgment(raw="", status=ParseStatus.OK, scores={"score": float(score)})
@@ -110,7 +124,7 @@ def rescore(
     source: str = "judgments",
     **options: Any,
 ) -> dict[str, Any]:
-    """Score saved judgments of ``pairs``: ``{"benchmark", "pairs", "official", "j1", ...}`` in percent."""
+    """Score saved judgments of ``pairs``: ``{"benchmark", "pairs", "official", "j1", "failures", ...}``."""
     lines = list(lines)
     pointwise = any("side" in line for _, line in lines)
     if pointwise and any("order" in line for _, line in lines):
@@ -135,12 +149,13 @@ def rescore(
     ]  # fmt: skip
     if not outcomes:
         raise JudgmentsFileError(f"{source}: holds no judgments")
-    official = benchmark.official(outcomes, **options)
+    official = benchmark.measured_official(outcomes, **options)
     report: dict[str, Any] = {
         "benchmark": benchmark.name,
         "pairs": len(outcomes),
         "official": official.scores,
         "j1": j1_metrics(outcomes),
+        "failures": failure_counts(outcomes),
         "absent": official.absent,
         "unjudged_pairs": len(by_id) - len(outcomes),
         "judgments": sum(len(judged) for judged in items.values()),

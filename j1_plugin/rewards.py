@@ -13,6 +13,12 @@ Pair matching (``pointwise_reward``, ``consistency_reward``): TRL repeats each p
 of a pair is matched with the k-th rollout of the other. A rollout whose partner is not in the
 batch gets ``None``; :class:`j1_plugin.trainers.grpo.PairedGRPOTrainer` keeps partners together.
 
+Logged metrics (fractions, through TRL's ``log_metric``): ``j1/parse_failure_rate`` and
+``j1/thought_chars`` on every call; ``j1/flip_rate`` when the batch holds both orders of a pair
+with both rollouts parsed (pairs where exactly one order is right, as in
+:func:`j1_plugin.scoring.j1_metrics`); ``j1/tie_rate`` when it holds score-format decisions
+(``pas`` rows, ``pos`` pairs), some of them parsed. A rate with nothing to measure is not logged.
+
 Use by dotted path: ``trl grpo --reward_funcs j1_plugin.rewards.verdict_reward ...``.
 """
 
@@ -24,6 +30,7 @@ from typing import Any
 
 from j1_plugin.plugins import get_format
 from j1_plugin.records import Judgment
+from j1_plugin.scoring import outcome_of
 
 LogMetric = Callable[[str, float], None]
 
@@ -63,6 +70,25 @@ def _log_judgments(log_metric: LogMetric | None, judgments: Sequence[Judgment]) 
     log_metric("j1/thought_chars", sum(map(_thought_chars, judgments)) / len(judgments))
 
 
+def _log_rate(log_metric: LogMetric | None, name: str, hits: int, parsed: int, total: int) -> None:
+    """Log ``hits / total`` as ``name``, unless none of the ``total`` decisions parsed."""
+    if log_metric is not None and parsed:
+        log_metric(name, hits / total)
+
+
+def _log_flip_rate(
+    log_metric: LogMetric | None, judgments: Sequence[Judgment], label: Sequence[str | None], partner: dict[int, int]
+) -> None:
+    """``j1/flip_rate`` over the matched (AB, BA) rollouts with both orders parsed."""
+    flips = both = 0
+    for index, other in partner.items():
+        if index < other and judgments[index].ok and judgments[other].ok:
+            both += 1
+            outcomes = {outcome_of(judgments[k].verdict, label[k] or "") for k in (index, other)}
+            flips += outcomes == {"correct", "wrong"}
+    _log_rate(log_metric, "j1/flip_rate", flips, both, both)
+
+
 def _is_pointwise(name: str | None) -> bool:
     return name is not None and get_format(name).kind == "pointwise"
 
@@ -73,21 +99,30 @@ def _verdict_correctness(
     formats: Sequence[str] | None,
     log_metric: LogMetric | None,
     default_format: str,
+    columns: dict[str, Any],
 ) -> list[float | None]:
-    """1.0 for a parsed verdict equal to the label, else 0.0; ``None`` on pointwise rows (not parsed)."""
-    names = formats or [None] * len(completions)
-    applies = [not _is_pointwise(name) for name in names]
-    judgments = _judgments(
-        [c for c, keep in zip(completions, applies, strict=True) if keep],
-        [n for n, keep in zip(names, applies, strict=True) if keep] if formats is not None else None,
-        default_format,
-    )
+    """1.0 for a parsed verdict equal to the label, else 0.0; ``None`` on pointwise rows (not parsed).
+
+    ``columns`` are the other dataset columns; with ``pair_id`` and ``order`` the flip rate is logged.
+    """
+    names = [name or default_format for name in formats] if formats is not None else [default_format] * len(completions)
+    rows = [index for index, name in enumerate(names) if not _is_pointwise(name)]
+    judgments = _judgments([completions[i] for i in rows], [names[i] for i in rows], default_format)
+    labels = [label[i] for i in rows]
     _log_judgments(log_metric, judgments)
-    parsed = iter(judgments)
-    return [
-        float((j := next(parsed)).ok and j.verdict == gold) if keep else None
-        for keep, gold in zip(applies, label, strict=True)
+    pair_id, order = columns.get("pair_id"), columns.get("order")
+    if pair_id is not None and order is not None:
+        _log_flip_rate(log_metric, judgments, labels, _partners([(pair_id[i], order[i]) for i in rows]))
+    scored = [
+        j for j, i in zip(judgments, rows, strict=True) if not getattr(get_format(names[i]), "asks_verdict", True)
     ]
+    _log_rate(
+        log_metric, "j1/tie_rate", sum(j.verdict == "tie" for j in scored), sum(j.ok for j in scored), len(scored)
+    )
+    values: list[float | None] = [None] * len(completions)
+    for index, judgment, gold in zip(rows, judgments, labels, strict=True):
+        values[index] = float(judgment.ok and judgment.verdict == gold)
+    return values
 
 
 def verdict_reward(
@@ -105,7 +140,7 @@ def verdict_reward(
     >>> verdict_reward(["<think>A is right.</think><answer> [[A]] </answer>", "[[A]] or [[B]]"], label=["A", "A"])
     [1.0, 0.0]
     """
-    return _verdict_correctness(completions, label, format, log_metric, "pav")
+    return _verdict_correctness(completions, label, format, log_metric, "pav", kwargs)
 
 
 def signed_verdict_reward(
@@ -120,7 +155,7 @@ def signed_verdict_reward(
     >>> signed_verdict_reward(["<answer>[[B]]</answer>", "<answer>[[A]]</answer>"], label=["B", "B"])
     [1.0, -1.0]
     """
-    plain = verdict_reward(completions, label, format=format, log_metric=log_metric)
+    plain = verdict_reward(completions, label, format=format, log_metric=log_metric, **kwargs)
     return [None if value is None else 2.0 * value - 1.0 for value in plain]
 
 
@@ -137,7 +172,7 @@ def score_reward(
     ...               "<think>x</think><score_A> 5 </score_A><score_B> 5 </score_B>"], label=["A", "A"])
     [1.0, 0.0]
     """
-    return _verdict_correctness(completions, label, format, log_metric, "pas")
+    return _verdict_correctness(completions, label, format, log_metric, "pas", kwargs)
 
 
 def format_reward(
@@ -152,10 +187,14 @@ def format_reward(
 
 
 def _partners(keys: Sequence[tuple[Any, Any]]) -> dict[int, int]:
-    """Index-wise matching: the k-th row of (pair, one half) with the k-th row of (pair, the other half)."""
+    """Index-wise matching: the k-th row of (pair, one half) with the k-th row of (pair, the other half).
+
+    Rows whose half is ``None`` (another task's rows in multitask data) have no partner.
+    """
     seen: dict[tuple[Any, Any], list[int]] = defaultdict(list)
     for index, key in enumerate(keys):
-        seen[key].append(index)
+        if key[1] is not None:
+            seen[key].append(index)
     halves: dict[Any, list[Any]] = defaultdict(list)
     for pair_id, half in seen:
         halves[pair_id].append(half)
@@ -190,7 +229,7 @@ def pointwise_reward(
     _log_judgments(log_metric, judgments)
     partner = _partners(list(zip(pair_id, side, strict=True)))
     rewards: list[float | None] = []
-    ties = compared = 0
+    ties = parsed = compared = 0
     for index, judgment in enumerate(judgments):
         other = partner.get(index)
         if side[index] is None or other is None:
@@ -199,12 +238,12 @@ def pointwise_reward(
         chosen, rejected = (judgment, judgments[other]) if side[index] == "chosen" else (judgments[other], judgment)
         compared += 1
         if chosen.ok and rejected.ok:
+            parsed += 1
             ties += chosen.score == rejected.score
             rewards.append(float(chosen.score > rejected.score))
         else:
             rewards.append(0.0)
-    if log_metric is not None:
-        log_metric("j1/tie_rate", ties / compared if compared else 0.0)
+    _log_rate(log_metric, "j1/tie_rate", ties, parsed, compared)  # each pair is counted once per half
     return rewards
 
 
@@ -228,18 +267,14 @@ def consistency_reward(
     judgments = _judgments(completions, format, "pav")
     correct = [j.ok and j.verdict == gold for j, gold in zip(judgments, label, strict=True)]
     partner = _partners(list(zip(pair_id, order, strict=True)))
+    _log_flip_rate(log_metric, judgments, label, partner)
     rewards: list[float | None] = []
-    flips = matched = 0
     for index, right in enumerate(correct):
         other = partner.get(index)
         if order[index] is None or other is None:
             rewards.append(None)
             continue
-        matched += 1
-        flips += judgments[index].ok and judgments[other].ok and right != correct[other]
         rewards.append(float(right and correct[other]))
-    if log_metric is not None:
-        log_metric("j1/flip_rate", flips / matched if matched else 0.0)
     return rewards
 
 

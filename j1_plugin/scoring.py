@@ -9,6 +9,21 @@ scores (Mean-Score@N). A pointwise judge sees no order, so its one outcome stand
 Stage 2, :func:`j1_metrics` and each benchmark's ``official`` scorer: corpus-level numbers, in
 percent, from a list of pair outcomes.
 
+Not available is a result, never a made-up 0.0 or 100.0. A number is reported as ``None`` (lm-eval:
+NaN; tables: "n/a") when nothing it would summarise was measured:
+
+* an accuracy (``ab``, ``ba``, ``random_order``, ``consistent``) and ``tie_rate`` count every
+  judged outcome of their kind, failures included (a failure is wrong, as in J1), but are ``None``
+  when none of those outcomes parsed: 100% parse failures measure nothing;
+* ``flip_rate`` is over the pairs whose two orders both parsed, ``None`` when there is none;
+* ``parse_failure_rate`` is ``None`` only without judgments (100% failures is a measurement);
+* a benchmark's official scores (:meth:`~j1_plugin.benchmarks.base.Benchmark.measured_official`)
+  follow its own rule for failures whenever some judgment parsed, and are all ``None`` when no
+  judgment parsed.
+
+Failed judgments are also counted by reason code (:func:`failure_counts`; the codes are listed in
+:mod:`j1_plugin.formats.parsing`).
+
 The single random order of a pair is :func:`seeded_order`: a hash of the seed and the pair id,
 so it is the same on every run and machine.
 """
@@ -97,6 +112,12 @@ class PairOutcome:
     cell: tuple[int, int] | None = None
     judgments: int = 0
     parse_failures: int = 0
+    failure_reasons: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def measured(self) -> bool:
+        """Some judged order (or the pointwise comparison) has a parsed outcome."""
+        return any(outcome != "fail" for outcome in self.outcomes.values())
 
     @property
     def official_order(self) -> str:
@@ -131,6 +152,7 @@ class PairOutcome:
             "cell": list(self.cell) if self.cell is not None else None,
             "judgments": self.judgments,
             "parse_failures": self.parse_failures,
+            "failure_reasons": dict(self.failure_reasons),
         }
 
     @classmethod
@@ -144,6 +166,7 @@ class PairOutcome:
             cell=tuple(cell) if cell is not None else None,
             judgments=record.get("judgments", 0),
             parse_failures=record.get("parse_failures", 0),
+            failure_reasons=dict(record.get("failure_reasons", {})),
         )
 
 
@@ -192,28 +215,54 @@ def score_pair(
         cell=pair.metadata.get("cell"),
         judgments=len(items),
         parse_failures=sum(not i.judgment.ok for i in items),
+        failure_reasons=Counter(failure_code(i.judgment) for i in items if not i.judgment.ok),
     )
+
+
+def failure_code(judgment: Judgment) -> str:
+    """The reason code of a failed judgment (its status value when the parser gave none)."""
+    return judgment.reason_code or judgment.status.value
+
+
+def failure_counts(pairs: Iterable[PairOutcome]) -> dict[str, int]:
+    """Failed judgments by reason code over ``pairs``, most frequent first."""
+    counts: Counter[str] = Counter()
+    for pair in pairs:
+        counts.update(pair.failure_reasons)
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def percent(numerator: float, denominator: float) -> float | None:
     return 100.0 * numerator / denominator if denominator else None
 
 
+def measured_percent(hits: int, outcomes: Sequence[Outcome]) -> float | None:
+    """``hits`` in percent of ``outcomes`` (failures included), or ``None`` when none of them parsed."""
+    return percent(hits, len(outcomes)) if any(outcome != "fail" for outcome in outcomes) else None
+
+
+def measured(pairs: Iterable[PairOutcome]) -> bool:
+    """Some judgment of some pair parsed: there is something to report."""
+    return any(pair.measured for pair in pairs)
+
+
 def j1_metrics(pairs: Sequence[PairOutcome]) -> dict[str, float | None]:
-    """J1's position-bias diagnostics in percent; ``None`` where no pair allows the measurement."""
-    with_ab = [p for p in pairs if "AB" in p.outcomes]
-    with_ba = [p for p in pairs if "BA" in p.outcomes]
+    """J1's position-bias diagnostics in percent; ``None`` where nothing was measured (module docstring)."""
+    ab = [p.outcomes["AB"] for p in pairs if "AB" in p.outcomes]
+    ba = [p.outcomes["BA"] for p in pairs if "BA" in p.outcomes]
+    singles = [p.single for p in pairs]
     both = [p for p in pairs if p.both_orders]
+    both_parsed = [p for p in both if "fail" not in p.outcomes.values()]
     decisions = [outcome for p in pairs for outcome in p.outcomes.values()]
     return {
-        "ab_accuracy": percent(sum(p.outcomes["AB"] == "correct" for p in with_ab), len(with_ab)),
-        "ba_accuracy": percent(sum(p.outcomes["BA"] == "correct" for p in with_ba), len(with_ba)),
-        "random_order_accuracy": percent(sum(p.single_correct for p in pairs), len(pairs)),
-        "consistent_accuracy": percent(sum(p.consistent for p in both), len(both)),
+        "ab_accuracy": measured_percent(ab.count("correct"), ab),
+        "ba_accuracy": measured_percent(ba.count("correct"), ba),
+        "random_order_accuracy": measured_percent(singles.count("correct"), singles),
+        "consistent_accuracy": percent(sum(p.consistent for p in both), len(both)) if measured(both) else None,
         "flip_rate": percent(
-            sum({p.outcomes["AB"], p.outcomes["BA"]} == {"correct", "wrong"} for p in both), len(both)
+            sum({p.outcomes["AB"], p.outcomes["BA"]} == {"correct", "wrong"} for p in both_parsed), len(both_parsed)
         ),
-        "tie_rate": percent(sum(outcome == "tie" for outcome in decisions), len(decisions)),
+        "tie_rate": measured_percent(decisions.count("tie"), decisions),
         "parse_failure_rate": percent(sum(p.parse_failures for p in pairs), sum(p.judgments for p in pairs)),
     }
 
@@ -243,6 +292,18 @@ class OfficialScores:
                 self.scores[key] = values[key]
             else:
                 self.absent.append(key)
+
+    def not_available(self) -> OfficialScores:
+        """The same keys with every number replaced by ``None`` (nothing was measured)."""
+        return OfficialScores(_blank(self.scores), list(self.absent), _blank(self.details))
+
+
+def _blank(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _blank(inner) for key, inner in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_blank(inner) for inner in value]
+    return None if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
 def plain_mean(values: Iterable[float]) -> float | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import doctest
+import re
+
 import pytest
 
 from j1_plugin import ParseStatus, PreferencePair, get_format, list_formats
@@ -48,7 +51,7 @@ def test_pointwise_requests_judge_each_side_alone():
 @pytest.mark.parametrize(
     ("name", "tags"),
     [
-        ("pav", ["<think>", "</think>", "<answer> [[A]] </answer>", "<answer> [[B]] </answer>"]),
+        ("pav", ["<think>", "</think>", "<answer> [[X]] </answer>", "[[A]]", "[[B]]"]),
         ("pas", ["<think>", "<score_A>", "</score_B>"]),
         ("pavs", ["<think>", "<score_A>", "</score_B>", "<answer>"]),
         ("pos", ["<think>", "<score>", "</score>"]),
@@ -59,6 +62,28 @@ def test_prompts_ask_for_the_exact_j1_output_tags(name, tags):
     text = user_text(get_format(name).requests(PAIR)[0].messages)
     for tag in tags:
         assert tag in text
+
+
+@pytest.mark.parametrize(
+    ("name", "filled", "verdict", "scores"),
+    [
+        ("pav", ["[[B]]"], "B", None),
+        ("pas", ["7", "3.5"], "A", {"A": 7, "B": 3.5}),
+        ("pavs", ["2", "9", "[[B]]"], "B", {"A": 2, "B": 9}),
+        ("pos", ["6"], None, {"score": 6}),
+        ("pav-plan", ["[[A]]"], "A", None),
+    ],
+)
+def test_the_prompts_output_shape_parses_once_a_judge_fills_in_its_placeholders(name, filled, verdict, scores):
+    fmt = get_format(name)
+    text = user_text(fmt.requests(PAIR)[0].messages)
+    (shape,) = [line for line in text.splitlines() if line.startswith(f"<{fmt.reasoning_tags[0]}>")]
+    assert not fmt.parse(shape).ok  # as written, with [[X]] and N, it is no decision
+    pieces = re.split(r"\[\[X\]\]|(?<= )N(?= )", shape)
+    assert len(pieces) == len(filled) + 1
+    judgment = fmt.parse("".join(piece + value for piece, value in zip(pieces, [*filled, ""], strict=True)))
+    assert judgment.ok and judgment.verdict == verdict
+    assert (dict(judgment.scores) if judgment.scores is not None else None) == scores
 
 
 def test_placeholders_inside_responses_are_inserted_verbatim():
@@ -147,6 +172,10 @@ CASES = [
     ),
     ("pav-plan", "<plan>p</plan><answer>[[B]]</answer>", "unclosed_reasoning", None, None),
     ("pav-plan", "<plan>p</plan><execution>e <answer>[[B]]</answer>", "unclosed_reasoning", None, None),
+    ("pav", "<think>a</think><think>b <answer>[[A]]</answer>", "unclosed_reasoning", None, None),
+    ("pav", "<think>a</think><answer>[[A]]</answer><think>b", "unclosed_reasoning", None, None),
+    ("pos", "<think>a</think><think>b <score>7</score>", "unclosed_reasoning", None, None),
+    ("pav-plan", "<plan>p</plan><execution>e</execution><plan>q [[A]]", "unclosed_reasoning", None, None),
 ]
 
 
@@ -157,13 +186,77 @@ def test_parse_rules(name, output, status, verdict, scores):
     assert judgment.verdict == verdict
     assert (dict(judgment.scores) if judgment.scores is not None else None) == scores
     assert judgment.raw == output
-    assert (judgment.reason is None) == (status == "ok")
+    assert (judgment.reason is None) == (judgment.reason_code is None) == (status == "ok")
 
 
 @pytest.mark.parametrize("name", ALL_FORMATS)
 def test_parse_never_raises_on_missing_text(name):
     judgment = get_format(name).parse(None)
     assert judgment.status == ParseStatus.NO_ANSWER and not judgment.ok
+    assert judgment.reason_code == "no_text"
+
+
+# Failure reasons: (format, judge output, reason code, words the reason must contain)
+REASONS = [
+    ("pav", "", "no_text", "no text"),
+    ("pav", " \n ", "no_text", "no text"),
+    ("pav", "<think>x</think>", "no_answer_block", "nothing follows the reasoning"),
+    ("pav", "I pick the first one.", "no_answer_block", "found 'I pick the first one.'"),
+    ("pav", "<think>x</think> Final verdict: [[A]]", "verdict_outside_answer", "'Final verdict: [[A]]'"),
+    ("pav", "<think>x</think> [[B]] </answer>", "verdict_outside_answer", "outside <answer>…</answer>"),
+    ("pav", "<think>x</think><answer> [[A]]", "answer_unclosed", "'<answer> [[A]]'"),
+    ("pav", "<think>it says <answer>[[B]]</answer></think>", "answer_only_in_reasoning", "inside the reasoning"),
+    ("pav", "<think>x</think><answer>[[A]] or [[B]]</answer>", "both_verdicts", "both [[A]] and [[B]]"),
+    ("pav", "<think>x</think><answer>Assistant A</answer>", "no_verdict_in_answer", "'Assistant A'"),
+    ("pav", "<think>I think [[A]] is best", "unclosed_reasoning", "<think> is opened"),
+    ("pav", "<think>a</think><think>b <answer>[[A]]</answer>", "unclosed_reasoning", "again after the last </think>"),
+    ("pav-plan", "<plan>p</plan><answer>[[B]]</answer>", "unclosed_reasoning", "</execution> never closes it"),
+    ("pas", "<think>x</think><score_A>4</score_A>", "no_score_block", "no <score_B>…</score_B> block"),
+    ("pas", "<think>x</think><score_A>4</score_A> score_B: 6", "score_outside_tag", "score_B: 6'"),
+    ("pas", "<think>x</think><score_A>4</score_A><score_B> 6", "score_unclosed", "<score_B> is opened"),
+    ("pas", "<think>x</think><score_A>high</score_A><score_B>3</score_B>", "score_not_number", "'high'"),
+    ("pas", "<think>x</think><score_A>11</score_A><score_B>3</score_B>", "score_out_of_range", "11 is outside 0..10"),
+    ("pavs", "<think>x</think><score_A>3</score_A><score_B>8</score_B>", "no_answer_block", "no <answer>"),
+    ("pos", "<think>fine</think>Score: 7", "score_outside_tag", "'Score: 7'"),
+    ("pos", "<think>my <score>7</score></think>", "score_only_in_reasoning", "inside the reasoning"),
+    ("pos", "<think>fine</think>", "no_score_block", "nothing follows the reasoning"),
+]
+
+
+@pytest.mark.parametrize(("name", "output", "code", "words"), REASONS)
+def test_a_failure_says_what_was_found_instead(name, output, code, words):
+    fmt = get_format(name)
+    judgment = fmt.parse(output)
+    assert not judgment.ok and judgment.verdict is None
+    assert judgment.reason_code == code
+    assert code in fmt.reason_codes
+    assert words in judgment.reason
+
+
+def test_failure_reasons_quote_a_bounded_excerpt_of_huge_outputs():
+    fmt = get_format("pav")
+    for output in ["<think>x</think>" + "blah " * 100_000, "<think>x</think><answer>" + "[[C]] " * 100_000]:
+        judgment = fmt.parse(output)
+        assert not judgment.ok and len(judgment.reason) < 200
+
+
+def test_an_output_that_copies_the_instructions_is_reported_as_a_prompt_echo():
+    fmt = get_format("pav")
+    sentence = "Neither the order of the responses, nor their length, nor the assistants' names may influence you:"
+    assert sentence in fmt.template
+    judgment = fmt.parse(f"<think>{sentence}</think> I cannot tell.")
+    assert judgment.reason_code == "prompt_echo" and judgment.status == ParseStatus.NO_ANSWER
+    assert "copies the prompt's instructions" in judgment.reason and "no <answer>" in judgment.reason
+    parsed = fmt.parse(f"<think>{sentence}</think><answer> [[A]] </answer>")
+    assert parsed.ok and parsed.reason_code is None  # a real verdict stands, whatever the reasoning quotes
+
+
+@pytest.mark.parametrize("name", ALL_FORMATS)
+def test_each_format_lists_the_reason_codes_its_parser_gives(name):
+    codes = get_format(name).reason_codes
+    assert {"no_text", "unclosed_reasoning", "prompt_echo"} <= set(codes)
+    assert ("both_verdicts" in codes) == (name in ("pav", "pavs", "pav-plan"))
+    assert ("score_not_number" in codes) == (name in ("pas", "pavs", "pos"))
 
 
 def test_answer_tags_inside_responses_do_not_change_the_parse():
@@ -210,3 +303,11 @@ def test_write_output_refuses_what_the_format_cannot_say():
         get_format("pas").write_output("x")
     with pytest.raises(ValueError, match="pointwise"):
         get_format("pos").write_output("x", verdict="A", scores={"score": 3})
+
+
+def test_every_docstring_example_of_the_parser_runs():
+    from j1_plugin.formats import base, parsing
+
+    for module in (parsing, base):
+        result = doctest.testmod(module)
+        assert result.attempted >= 1 and result.failed == 0

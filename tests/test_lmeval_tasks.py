@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 from lm_eval.api.model import LM
 
 from j1_plugin.benchmarks.synthetic import judgebench_rows, rewardbench_rows, write_jsonl, write_suite
+from j1_plugin.formats import builtin_template
 from j1_plugin.formats.truncation import TRUNCATION_MARKER
 from j1_plugin.lmeval import task_manager
 from j1_plugin.scoring import J1_KEYS, seeded_order
@@ -160,8 +162,31 @@ def test_long_prompts_are_cut_but_keep_the_answer_instructions(tmp_path):
     for instance in judge.requests:
         prompt = user_prompt(instance)
         assert TRUNCATION_MARKER in prompt
-        assert prompt.rstrip().endswith("<answer> [[A]] </answer> or <answer> [[B]] </answer>.")
+        assert prompt.rstrip().endswith(builtin_template("pav").rstrip().splitlines()[-1])
         assert "=== Assistant B: response ends ===" in prompt
+
+
+def test_failed_judgments_are_logged_and_counted_by_reason_code(suite):
+    judge = ScriptedJudge([A, "<think>x</think> [[B]]"])  # AB parses, BA writes its verdict outside <answer>
+    res = evaluate(["j1_judgebench"], judge, data_dir=str(suite), limit=3)
+    for sample in res["samples"]["j1_judgebench"]:
+        first, second = sample["pairs"]["judgments"]
+        assert (first["status"], first["reason_code"]) == ("ok", None)
+        assert (second["status"], second["reason_code"]) == ("no_answer", "verdict_outside_answer")
+    result = res["results"]["j1_judgebench"]
+    assert result["j1_failures/verdict_outside_answer,none"] == 3
+    assert result["j1_failures/prompt_echo,none"] == 0 and result["j1_failures/other,none"] == 0
+    assert "j1_failures/score_not_number,none" not in result  # pav writes no scores
+    assert res["higher_is_better"]["j1_judgebench"]["j1_failures/verdict_outside_answer"] is False
+
+
+def test_nothing_parsed_is_reported_as_nan_not_as_a_measurement(suite):
+    res = evaluate(["j1_judgebench"], ScriptedJudge(["I cannot judge this."]), data_dir=str(suite), limit=2)
+    result = res["results"]["j1_judgebench"]
+    for key in ["official_overall", "official_mmlu-pro", *(f"j1_{k}" for k in J1_KEYS if k != "parse_failure_rate")]:
+        assert math.isnan(result[f"{key},none"]), key
+    assert result["j1_parse_failure_rate,none"] == 100
+    assert result["j1_failures/no_answer_block,none"] == 4
 
 
 def test_missing_benchmark_file_in_data_dir_is_named(tmp_path):
@@ -187,7 +212,10 @@ def test_every_task_runs_with_the_tiny_model_through_the_python_api(suite, tiny_
         result = res["results"][task]
         assert result["pairs,none"] > 0, task
         headline = "official_accuracy,none" if task == "j1_ppe_preference" else "official_overall,none"
-        assert result[headline] == result[headline], task  # a number, not NaN
+        if result["j1_parse_failure_rate,none"] == 100:  # a random model may never follow the format
+            assert math.isnan(result[headline]), task  # nothing parsed: not available, never a made-up score
+        else:
+            assert not math.isnan(result[headline]), task
         for key in J1_KEYS:
             assert f"j1_{key},none" in result, (task, key)
     assert res["results"]["j1_rmbench_full"]["pairs,none"] == 3 * res["results"]["j1_rmbench"]["pairs,none"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,12 +29,35 @@ reasoning = any_text.filter(lambda s: all(t not in s for t in ("</think>", "</ex
 @settings(max_examples=300)
 @given(name=st.sampled_from(FORMATS), text=any_text)
 def test_parsing_any_text_never_raises_and_explains_failures(name, text):
-    judgment = get_format(name).parse(text)
+    fmt = get_format(name)
+    judgment = fmt.parse(text)
     assert judgment.raw == text
     if judgment.ok:
-        assert judgment.reason is None
+        assert judgment.reason is None and judgment.reason_code is None
     else:
         assert judgment.reason and judgment.verdict is None
+        assert judgment.reason_code in fmt.reason_codes
+        assert len(judgment.reason) < 300
+
+
+@settings(max_examples=200)
+@given(name=st.sampled_from(FORMATS), verdict=st.sampled_from("AB"), why=reasoning, tail=any_text)
+def test_a_reasoning_block_opened_again_after_the_answer_is_a_failure(name, verdict, why, tail):
+    fmt = get_format(name)
+    answer = fmt.write_output(
+        why, verdict=None if fmt.kind == "pointwise" else verdict, scores={"A": 1, "B": 2, "score": 3}
+    )
+    reopened = f"{answer}<{fmt.reasoning_tags[0]}>{tail}"
+    if f"</{fmt.reasoning_tags[-1]}>" not in tail:
+        assert fmt.parse(reopened).reason_code == "unclosed_reasoning"
+
+
+def test_parsing_cost_does_not_grow_with_the_square_of_the_output():
+    fmt = get_format("pav")
+    started = time.perf_counter()
+    for output in ["<answer>" + "</answer>" * 200_000, "<think>x</think>" + "<answer>[[A]]" * 100_000]:
+        assert not fmt.parse(output).ok
+    assert time.perf_counter() - started < 5.0  # a quadratic scan of the first takes tens of seconds
 
 
 @settings(max_examples=200)

@@ -148,3 +148,42 @@ def test_rewards_accept_trls_extra_keyword_arguments():
         side=[None], trainer_state=None, log_extra=lambda *a: None, log_metric=lambda *a: None,
     )  # fmt: skip
     assert values == [1.0]
+
+
+def test_verdict_reward_logs_the_flip_rate_when_the_batch_holds_both_orders_of_a_pair():
+    # Pair p, two rollouts per order: rollout 0 right in both orders, rollout 1 right in AB only (a flip).
+    # Pair q: BA failed to parse, so it measures nothing.
+    completions = [SAY_A, SAY_A, SAY_B, SAY_A, SAY_A, GARBAGE]
+    labels = ["A", "A", "B", "B", "A", "B"]
+    pair_ids, orders = ["p", "p", "p", "p", "q", "q"], ["AB", "AB", "BA", "BA", "AB", "BA"]
+    log = MetricLog()
+    values = verdict_reward(completions, label=labels, pair_id=pair_ids, order=orders, log_metric=log)
+    assert values == [1.0, 1.0, 1.0, 0.0, 1.0, 0.0]
+    assert log.values["j1/flip_rate"] == 0.5
+    assert "j1/tie_rate" not in log.values  # pav cannot tie: nothing to report
+
+
+def test_no_flip_rate_is_logged_without_a_pair_whose_two_orders_parsed():
+    for completions, orders in [([SAY_A, SAY_B], ["AB", "AB"]), ([SAY_A, GARBAGE], ["AB", "BA"])]:
+        log = MetricLog()
+        verdict_reward(completions, label=["A", "B"], pair_id=["p", "p"], order=orders, log_metric=log)
+        consistency_reward(completions, label=["A", "B"], pair_id=["p", "p"], order=orders, log_metric=log)
+        assert "j1/flip_rate" not in log.values and "j1/parse_failure_rate" in log.values
+
+
+def test_score_reward_logs_the_tie_rate_of_pairwise_scores():
+    scores = "<think>x</think><score_A> {} </score_A><score_B> {} </score_B>"
+    completions = [scores.format(5, 5), scores.format(8, 3), scores.format(2, 2), GARBAGE]
+    log = MetricLog()
+    score_reward(completions, label=["A"] * 4, pair_id=["p", "p", "q", "q"], order=["AB", "BA"] * 2, log_metric=log)
+    assert log.values["j1/tie_rate"] == 0.5  # 2 ties among 4 decisions (the failure counts, as in evaluation)
+    assert log.values["j1/flip_rate"] == 0.0  # p: tie and correct is no flip; q's BA failed
+    nothing = MetricLog()
+    score_reward([GARBAGE, GARBAGE], label=["A", "B"], log_metric=nothing)
+    assert "j1/tie_rate" not in nothing.values
+
+
+def test_pointwise_reward_logs_no_tie_rate_when_no_comparison_parsed():
+    log = MetricLog()
+    pointwise_reward([GARBAGE, GARBAGE], pair_id=["p", "p"], side=["chosen", "rejected"], log_metric=log)
+    assert "j1/tie_rate" not in log.values and log.values["j1/parse_failure_rate"] == 1.0

@@ -25,7 +25,15 @@ from j1_plugin.benchmarks.synthetic import (
 from j1_plugin.cli import main
 from j1_plugin.records import Judgment, ParseStatus, PreferencePair
 from j1_plugin.rescoring import JudgmentsFileError, rescore
-from j1_plugin.scoring import JudgedItem, PairOutcome, j1_metrics, majority_verdict, score_pair, seeded_order
+from j1_plugin.scoring import (
+    JudgedItem,
+    PairOutcome,
+    failure_counts,
+    j1_metrics,
+    majority_verdict,
+    score_pair,
+    seeded_order,
+)
 
 J1_KEYS = {
     "ab_accuracy",
@@ -214,7 +222,7 @@ def test_a_pointwise_outcome_is_the_same_for_both_orders(chosen, rejected, expec
     assert dict(outcome.outcomes) == {"AB": expected, "BA": expected}
     metrics = j1_metrics([outcome])
     assert metrics["ab_accuracy"] == metrics["ba_accuracy"]
-    assert metrics["flip_rate"] == 0.0
+    assert metrics["flip_rate"] == (None if expected == "fail" else 0.0)  # a failed comparison measures nothing
 
 
 def test_a_pair_without_judgments_cannot_be_scored():
@@ -240,7 +248,7 @@ def test_j1_metrics_count_each_diagnostic_by_hand():
             "ba_accuracy": 60.0,  # BA judged in p1..p4, p6, correct in p1, p3, p6: 3/5
             "random_order_accuracy": 100 / 3,  # single: p1 AB ok, p2 BA no, p3 AB tie, p4 BA no, p5 AB no, p6 ok
             "consistent_accuracy": 25.0,  # both orders in p1..p4, correct twice only in p1
-            "flip_rate": 25.0,  # p2 (correct, wrong); (tie, correct) and (fail, wrong) are not flips
+            "flip_rate": 100 / 3,  # both orders parsed in p1..p3 (p4's AB failed); only p2 (correct, wrong) flips
             "tie_rate": 10.0,  # 1 tie among 10 order decisions
             "parse_failure_rate": 25.0,  # 3 failed of 12 judgments (2 + 2 + 2 + 4 + 1 + 1)
         }
@@ -250,7 +258,7 @@ def test_j1_metrics_count_each_diagnostic_by_hand():
 def test_a_wrong_then_correct_pair_is_a_flip_too():
     pairs = [po("a", "wrong", "correct"), po("b", "wrong", "wrong"), po("c", "fail", "correct"), po("d", "tie", "tie")]
     metrics = j1_metrics(pairs)
-    assert metrics["flip_rate"] == 25.0
+    assert metrics["flip_rate"] == pytest.approx(100 / 3)  # a flips, of a, b and d (c's AB failed)
     assert metrics["tie_rate"] == 25.0  # 2 ties among 8 decisions
 
 
@@ -272,6 +280,50 @@ def test_measurements_no_pair_allows_are_none():
     assert metrics["consistent_accuracy"] is None
     assert metrics["flip_rate"] is None
     assert set(metrics) == J1_KEYS
+
+
+def test_with_every_judgment_failed_only_the_failure_rate_is_measured():
+    metrics = j1_metrics([po("a", "fail", "fail", failures=2), po("b", "fail", None, failures=1)])
+    assert metrics == {key: None for key in J1_KEYS} | {"parse_failure_rate": 100.0}
+
+
+def test_once_something_parsed_failures_count_as_wrong():
+    # AB: correct, fail, fail -> 1/3; BA: fail, fail -> nothing parsed in that order.
+    metrics = j1_metrics([po("a", "correct", "fail"), po("b", "fail", "fail"), po("c", "fail", None)])
+    assert metrics["ab_accuracy"] == pytest.approx(100 / 3)
+    assert metrics["ba_accuracy"] is None
+    assert metrics["consistent_accuracy"] == 0.0  # a's BA failed; both-order pairs a and b were measured
+    assert metrics["flip_rate"] is None  # no pair has both orders parsed
+    assert metrics["tie_rate"] == 0.0  # 0 ties among 5 decisions, one of them parsed
+
+
+def test_official_scores_are_not_available_when_no_judgment_parsed():
+    nothing = [po("1", "fail", "fail", group="alpacaeval-easy"), po("2", "fail", group="donotanswer")]
+    assert RewardBench().official(nothing).scores["overall"] == 50.0  # the rule scores a failure 0.5 ...
+    reported = RewardBench().measured_official(nothing)  # ... but nothing was measured
+    assert reported.scores == {
+        "overall": None, "chat": None, "safety": None, "subsets": {"alpacaeval-easy": None, "donotanswer": None},
+    }  # fmt: skip
+    assert reported.absent == RewardBench().official(nothing).absent
+    assert PPEPreference().measured_official([po("1", "fail")]).scores == {"accuracy": None}
+    some = [*nothing, po("3", "correct", group="alpacaeval-easy")]
+    assert RewardBench().measured_official(some).scores == RewardBench().official(some).scores
+
+
+def test_failed_judgments_are_counted_by_reason_code():
+    def failing(code):
+        return Judgment(raw="x", status=ParseStatus.NO_ANSWER, reason="...", reason_code=code)
+
+    outcome = score_pair(
+        PAIR,
+        items("AB", failing("no_answer_block"), failing("prompt_echo"), verdict("A"))
+        + items("BA", failing("no_answer_block")),
+        kind="pairwise",
+    )
+    assert dict(outcome.failure_reasons) == {"no_answer_block": 2, "prompt_echo": 1}
+    assert PairOutcome.from_record(outcome.to_record()) == outcome
+    other = score_pair(PAIR, items("AB", failed(), failing("prompt_echo")), kind="pairwise")
+    assert failure_counts([outcome, other]) == {"no_answer_block": 2, "prompt_echo": 2, "no_answer": 1}
 
 
 # --- RewardBench ----------------------------------------------------------------------------
@@ -629,7 +681,7 @@ def test_j1_score_applies_the_judgebench_rule_in_the_judges_frame(tmp_path, caps
             "ba_accuracy": 300 / 7,  # rows 2, 6, 7
             "random_order_accuracy": 100 * single_correct / 7,
             "consistent_accuracy": 200 / 7,  # rows 2, 6
-            "flip_rate": 200 / 7,  # rows 4, 7
+            "flip_rate": 200 / 6,  # rows 4, 7 of the 6 pairs with both orders parsed (row 1's BA failed)
             "tie_rate": 100 / 14,
             "parse_failure_rate": 100 / 14,
         }
@@ -766,6 +818,36 @@ def test_j1_score_prints_a_table_without_json(tmp_path, capsys):
     assert code == 0
     assert out.startswith("rewardbench: 1 pairs, 1 judgments")
     assert "subsets/alpacaeval-easy" in out and "100.00" in out
+
+
+def test_j1_score_reports_failures_by_reason_and_nothing_measured_as_null(tmp_path, capsys):
+    data = write_jsonl(rewardbench_rows(1), tmp_path / "rb.jsonl")
+    lines = [
+        {"pair_id": "0", "order": "AB", "output": "<think>x</think> [[A]]"},
+        {"pair_id": "0", "order": "BA", "output": "<think>x</think>"},
+        {"pair_id": "1", "order": "AB", "output": "<think>x</think><answer>[[C]]</answer>"},
+        {"pair_id": "1", "order": "BA", "verdict": None},
+        {"pair_id": "2", "order": "AB", "output": "<think>x</think> [[B]] wins"},
+    ]
+    judgments = write_jsonl(lines, tmp_path / "j.jsonl")
+    report = score_json(capsys, "rewardbench", data, judgments)
+    assert report["failures"] == {
+        "verdict_outside_answer": 2, "no_answer_block": 1, "no_verdict_in_answer": 1, "recorded_failure": 1,
+    }  # fmt: skip
+    assert report["official"]["overall"] is None and report["official"]["subsets"]["alpacaeval-easy"] is None
+    assert report["j1"] == {key: None for key in J1_KEYS} | {"parse_failure_rate": 100.0}
+    code, out, _ = run_j1(capsys, "--benchmark", "rewardbench", "--data", data, "--judgments", judgments)
+    assert code == 0
+    rows = dict(line.split() for line in out.splitlines() if line.startswith("  ") and len(line.split()) == 2)
+    assert rows["overall"] == rows["chat"] == rows["ab_accuracy"] == rows["flip_rate"] == "n/a"
+    assert rows["parse_failure_rate"] == "100.00"
+    assert rows["verdict_outside_answer"] == "2" and rows["recorded_failure"] == "1"
+
+
+def test_j1_score_reports_no_failures_when_everything_parsed(tmp_path, capsys):
+    data = write_jsonl(rewardbench_rows(1), tmp_path / "rb.jsonl")
+    judgments = write_jsonl([{"pair_id": "0", "order": "AB", "verdict": "A"}], tmp_path / "j.jsonl")
+    assert score_json(capsys, "rewardbench", data, judgments)["failures"] == {}
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 from j1_plugin.records import PreferencePair, first_duplicate_id
-from j1_plugin.scoring import OfficialScores, PairOutcome
+from j1_plugin.scoring import OfficialScores, PairOutcome, measured
 
 TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
 LOCAL_SUFFIXES = (".jsonl", ".json", ".parquet")
@@ -188,6 +188,11 @@ class Benchmark:
 
     def official(self, outcomes: Sequence[PairOutcome], **options: Any) -> OfficialScores:
         raise NotImplementedError
+
+    def measured_official(self, outcomes: Sequence[PairOutcome], **options: Any) -> OfficialScores:
+        """The official scores as reported: :meth:`official`, or every number ``None`` when no judgment parsed."""
+        scores = self.official(outcomes, **options)
+        return scores if measured(outcomes) else scores.not_available()
 
     def official_key_names(self, **options: Any) -> tuple[str, ...]:
         """The scalar official score names for these options; nested scores appear as ``key/name``."""

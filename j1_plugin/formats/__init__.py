@@ -2,7 +2,7 @@
 
 from j1_plugin.formats.base import JudgmentFormat, TemplateError, builtin_template, verdict_from_scores
 from j1_plugin.formats.pairwise import PairwiseFormat
-from j1_plugin.formats.parsing import MAX_SCORE, MIN_SCORE
+from j1_plugin.formats.parsing import MAX_SCORE, MIN_SCORE, REASON_CODES
 from j1_plugin.formats.pointwise import PointwiseFormat, pointwise_verdict
 
 
@@ -44,6 +44,7 @@ def builtin_formats() -> tuple[JudgmentFormat, ...]:
 __all__ = [
     "MAX_SCORE",
     "MIN_SCORE",
+    "REASON_CODES",
     "JudgmentFormat",
     "PairwiseFormat",
     "PointwiseFormat",

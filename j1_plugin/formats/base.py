@@ -5,6 +5,11 @@ placeholders in braces: ``{question}`` plus ``{response_a}`` and ``{response_b}`
 ``{response}`` (pointwise). Substitution is a single pass, so a response that happens to
 contain ``{response_b}`` or any other brace text is inserted verbatim and never re-expanded;
 other brace text in a template (code, JSON) is left alone.
+
+A judge that copies the prompt's instructions instead of answering is told apart: a failed
+parse whose output contains one of the template's instruction sentences verbatim gets the
+reason code ``prompt_echo``. (The built-in templates are written so that no part of them parses
+as a decision; see ``tests/test_prompt_echo.py``.)
 """
 
 from __future__ import annotations
@@ -15,14 +20,18 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from j1_plugin.formats.parsing import ParseFailure
+from j1_plugin.formats.parsing import REASON_CODES, ParseFailure, quote
 from j1_plugin.records import Judgment, JudgmentRequest, Message, ParseStatus, PreferencePair, Verdict
 
 _PLACEHOLDER = re.compile(r"\{(question|response_a|response_b|response)\}")
+_SENTENCE_BREAK = re.compile(r"(?<=[.:;!?])\s+")
+# Instruction sentences shorter than this are too generic to show that an output copies the prompt.
+ECHO_MIN_CHARS = 24
 
 
 class TemplateError(ValueError):
@@ -126,11 +135,37 @@ class JudgmentFormat(ABC):
     ) -> str:
         """Write a judge answer that follows this format's output contract exactly."""
 
+    @property
+    def reason_codes(self) -> tuple[str, ...]:
+        """The failure reason codes this format's parser can give (counted by evaluation)."""
+        return REASON_CODES
+
+    @cached_property
+    def instruction_sentences(self) -> tuple[str, ...]:
+        """The template's own sentences and lines, without placeholders, long enough to be telling."""
+        pieces = []
+        for line in _PLACEHOLDER.sub("\n", self.template).splitlines():
+            pieces += [line.strip(), *(piece.strip() for piece in _SENTENCE_BREAK.split(line))]
+        return tuple(dict.fromkeys(piece for piece in pieces if len(piece) >= ECHO_MIN_CHARS))
+
+    def echoed_instruction(self, text: str) -> str | None:
+        """The first instruction sentence of the template that ``text`` copies verbatim, or ``None``."""
+        return next((sentence for sentence in self.instruction_sentences if sentence in text), None)
+
     def parse(self, text: str | None) -> Judgment:
-        """Read a judge's output. Never raises: failures come back with a status and reason."""
-        if not isinstance(text, str):
-            return Judgment(raw="", status=ParseStatus.NO_ANSWER, reason="the judge returned no text")
+        """Read a judge's output. Never raises: failures come back with a status, reason and reason code."""
+        if not isinstance(text, str) or not text.strip():
+            return Judgment(
+                raw=text if isinstance(text, str) else "",
+                status=ParseStatus.NO_ANSWER,
+                reason="the judge returned no text",
+                reason_code="no_text",
+            )
         try:
             return self.read(text)
         except ParseFailure as failure:
-            return Judgment(raw=text, status=failure.status, reason=failure.reason)
+            reason, code = failure.reason, failure.code
+            echoed = self.echoed_instruction(text)
+            if echoed is not None:
+                reason, code = f"the output copies the prompt's instructions ({quote(echoed)}); {reason}", "prompt_echo"
+            return Judgment(raw=text, status=failure.status, reason=reason, reason_code=code)

@@ -25,6 +25,9 @@ from dataclasses import dataclass
 
 from j1_plugin.formats.base import JudgmentFormat, verdict_from_scores
 from j1_plugin.formats.parsing import (
+    GENERAL_CODES,
+    SCORE_CODES,
+    VERDICT_CODES,
     answer_region,
     format_score,
     last_block,
@@ -60,16 +63,21 @@ class PairwiseFormat(JudgmentFormat):
             for order in (ORDERS if orders is None else orders)
         ]
 
+    @property
+    def reason_codes(self) -> tuple[str, ...]:
+        return GENERAL_CODES + (VERDICT_CODES if self.asks_verdict else ()) + (SCORE_CODES if self.asks_scores else ())
+
     def read(self, text: str) -> Judgment:
         region = answer_region(text, self.reasoning_tags)
-        scores = self._read_scores(region) if self.asks_scores else None
+        reasoning = text[: len(text) - len(region)]
+        scores = self._read_scores(region, reasoning) if self.asks_scores else None
         if self.asks_verdict:
-            verdict = read_verdict(required_block(region, "answer"))
+            verdict = read_verdict(required_block(region, "answer", reasoning))
         else:
             verdict = verdict_from_scores(scores["A"], scores["B"])
         return Judgment(raw=text, status=ParseStatus.OK, verdict=verdict, scores=scores)
 
-    def _read_scores(self, region: str) -> dict[str, float] | None:
+    def _read_scores(self, region: str, reasoning: str) -> dict[str, float] | None:
         blocks = {side: last_block(region, tag) for side, tag in SCORE_TAGS.items()}
         if self.asks_verdict and all(content is None for content in blocks.values()):
             return None
@@ -77,7 +85,7 @@ class PairwiseFormat(JudgmentFormat):
         for side, tag in SCORE_TAGS.items():
             content = blocks[side]
             if content is None:
-                content = required_block(region, tag)
+                content = required_block(region, tag, reasoning)
             scores[side] = read_score(content, tag)
         return scores
 

@@ -11,7 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from j1_plugin.formats.base import JudgmentFormat, verdict_from_scores
-from j1_plugin.formats.parsing import answer_region, format_score, read_score, required_block
+from j1_plugin.formats.parsing import (
+    GENERAL_CODES,
+    SCORE_CODES,
+    answer_region,
+    format_score,
+    read_score,
+    required_block,
+)
 from j1_plugin.records import SIDES, Judgment, JudgmentRequest, ParseStatus, PreferencePair, Verdict
 
 
@@ -38,9 +45,13 @@ class PointwiseFormat(JudgmentFormat):
             for side in SIDES
         ]
 
+    @property
+    def reason_codes(self) -> tuple[str, ...]:
+        return GENERAL_CODES + SCORE_CODES
+
     def read(self, text: str) -> Judgment:
         region = answer_region(text, self.reasoning_tags)
-        score = read_score(required_block(region, "score"), "score")
+        score = read_score(required_block(region, "score", text[: len(text) - len(region)]), "score")
         return Judgment(raw=text, status=ParseStatus.OK, scores={"score": score})
 
     def write_output(

@@ -9,7 +9,10 @@ left deterministic.
 ``process_results`` parses every response with the run's format and reduces the pair to a
 :class:`~j1_plugin.scoring.PairOutcome`; the corpus-level metrics are computed by the
 benchmark's official scorer and :func:`~j1_plugin.scoring.j1_metrics`, the same code as
-``j1 score``.
+``j1 score``. A number that could not be measured (e.g. every judgment failed to parse) is NaN,
+which lm-eval prints as ``nan``. ``j1_failures/<code>`` counts the failed judgments by reason code
+(every code the format's parser can give, see :mod:`j1_plugin.formats.parsing`; ``other`` for
+any code outside that list), and the sample log names each judgment's ``reason_code``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,15 @@ from j1_plugin.formats.truncation import CharEstimate, TokenizerCounter, fit_pai
 from j1_plugin.lmeval.options import EvalOptions
 from j1_plugin.plugins import get_benchmark, get_format
 from j1_plugin.records import ORDERS, SIDES, PreferencePair
-from j1_plugin.scoring import J1_KEYS, JudgedItem, PairOutcome, j1_metrics, score_pair, seeded_order
+from j1_plugin.scoring import (
+    J1_KEYS,
+    JudgedItem,
+    PairOutcome,
+    failure_counts,
+    j1_metrics,
+    score_pair,
+    seeded_order,
+)
 
 log = logging.getLogger("j1_plugin.lmeval")
 
@@ -39,6 +50,8 @@ except ImportError:  # pragma: no cover
 
 DETAIL_KEY = "pairs"
 TRUNCATED_KEY = "truncated_pairs"
+FAILURES_PREFIX = "j1_failures/"
+OTHER_FAILURES = "other"
 
 
 # ----------------------------------------------------------------------------- documents
@@ -235,6 +248,7 @@ class J1JudgeTask(ConfigurableTask):
                     "scores": dict(judgment.scores) if judgment.scores else None,
                     "status": judgment.status.value,
                     "reason": judgment.reason,
+                    "reason_code": judgment.reason_code,
                 }
             )
         outcome = score_pair(
@@ -266,8 +280,12 @@ class J1JudgeTask(ConfigurableTask):
         keys = self.benchmark.official_key_names(**self.options.pair_options(self.benchmark))
         return [f"official_{key}" for key in keys]
 
+    @cached_property
+    def failure_names(self) -> list[str]:
+        return [FAILURES_PREFIX + code for code in (*self.fmt.reason_codes, OTHER_FAILURES)]
+
     def metric_names(self) -> list[str]:
-        return self.official_names + [f"j1_{key}" for key in J1_KEYS]
+        return self.official_names + [f"j1_{key}" for key in J1_KEYS] + self.failure_names
 
     def corpus_scores(self, records: list[dict[str, Any]]) -> dict[str, float]:
         """Every metric of the corpus at once. lm-eval asks once per metric, each time with a list of
@@ -282,7 +300,7 @@ class J1JudgeTask(ConfigurableTask):
 
     def _score_corpus(self, records: list[dict[str, Any]]) -> dict[str, float]:
         outcomes = [PairOutcome.from_record(record) for record in records]
-        official = self.benchmark.official(outcomes)
+        official = self.benchmark.measured_official(outcomes)
         flat: dict[str, Any] = {}
         for key, value in official.scores.items():
             if isinstance(value, dict):  # nested scores, e.g. RewardBench subsets
@@ -290,6 +308,12 @@ class J1JudgeTask(ConfigurableTask):
             else:
                 flat[f"official_{key}"] = value
         flat.update({f"j1_{k}": v for k, v in j1_metrics(outcomes).items()})
+        failures = dict.fromkeys(self.failure_names, 0.0)
+        for code, count in failure_counts(outcomes).items():
+            name = FAILURES_PREFIX + code
+            name = name if name in failures else FAILURES_PREFIX + OTHER_FAILURES
+            failures[name] += count
+        flat.update(failures)
         return {key: (math.nan if value is None else value) for key, value in flat.items()}
 
     def aggregation(self):
@@ -307,7 +331,7 @@ class J1JudgeTask(ConfigurableTask):
 
     def higher_is_better(self):
         better = dict.fromkeys(self.metric_names(), True)
-        for key in ("j1_flip_rate", "j1_tie_rate", "j1_parse_failure_rate", TRUNCATED_KEY):
+        for key in ("j1_flip_rate", "j1_tie_rate", "j1_parse_failure_rate", TRUNCATED_KEY, *self.failure_names):
             better[key] = False
         better[DETAIL_KEY] = True
         return better

@@ -77,7 +77,10 @@ def score_held_out(
         kind = get_format(name).kind
         outcomes: list[PairOutcome] = [score_pair(by_id[pid], judged, kind=kind) for pid, judged in per_pair.items()]
         prefix = f"{METRIC_PREFIX}/{name}/"
-        metrics.update({prefix + key: value for key, value in j1_metrics(outcomes).items() if value is not None})
+        # Not available (nothing parsed) is logged as NaN, never as a made-up 0.0 and never left out.
+        metrics.update(
+            {prefix + key: float("nan") if value is None else value for key, value in j1_metrics(outcomes).items()}
+        )
     return metrics
 
 
