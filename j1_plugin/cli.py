@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from j1_plugin.models import DEFAULT_MODEL, ModelSourceError
 from j1_plugin.plugins import KINDS, PluginError, get_plugin_manager
 from j1_plugin.scoring import DEFAULT_SEED
 
@@ -55,20 +56,24 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from j1_plugin.demo import run_demo, run_suite_demo, run_training_demo
-    from j1_plugin.tiny_models import tiny_judge_path
-
-    model = args.model or tiny_judge_path()
-    run_demo(model, max_new_tokens=args.max_new_tokens)
     if args.skip_training:
+        from j1_plugin.demo.suite import run_demo, run_suite_demo
+        from j1_plugin.tiny_models import tiny_judge_path
+
+        model = args.model or tiny_judge_path()
+        run_demo(model, max_new_tokens=args.max_new_tokens)
         run_suite_demo(model)
-    else:
-        run_training_demo(model)
+        return 0
+    from j1_plugin.demo import run_default_demo
+    from j1_plugin.demo.learning import DEMO, LONG
+
+    run_default_demo(args.model, args.out, LONG if args.long else DEMO, threads=args.threads)
     return 0
 
 
 def _format_value(value: Any) -> str:
-    return "-" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+    """A table cell: two decimals for a number, "n/a" (``None``) for a measurement that could not be made."""
+    return "n/a" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
 def print_score_report(report: dict[str, Any]) -> None:
@@ -85,6 +90,10 @@ def print_score_report(report: dict[str, Any]) -> None:
     print("j1")
     for key, value in report["j1"].items():
         print(f"  {key:<37} {_format_value(value)}")
+    if report.get("failures"):
+        print("failed judgments by reason")
+        for code, count in report["failures"].items():
+            print(f"  {code:<37} {count}")
     if report["absent"]:
         print(f"absent from the judged data: {', '.join(report['absent'])}")
     if report["unjudged_pairs"]:
@@ -126,6 +135,17 @@ def _cmd_tiny_judge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_model(args: argparse.Namespace) -> int:
+    from j1_plugin.plugins import get_model, get_plugin_manager
+
+    if args.list:
+        for entry in get_plugin_manager().registry.registrations("model"):
+            print(f"{entry.name:<24} {entry.obj.description} [plugin {entry.plugin}]")
+        return 0
+    print(get_model(args.name).path())
+    return 0
+
+
 def _cmd_suite(args: argparse.Namespace) -> int:
     from j1_plugin.benchmarks.synthetic import write_suite
 
@@ -142,12 +162,21 @@ def build_parser() -> argparse.ArgumentParser:
     plugins.add_argument("--json", action="store_true", help="print a JSON report for machines")
     plugins.set_defaults(handler=_cmd_plugins)
 
-    demo = commands.add_parser("demo", help="judge synthetic pairs in every format with a tiny offline model")
-    demo.add_argument("--model", default=None, help="judge model directory (default: the cached tiny judge)")
-    demo.add_argument("--max-new-tokens", type=int, default=48)
-    demo.add_argument(
-        "--skip-training", action="store_true", help="benchmark the judge as it is instead of training it first"
+    demo = commands.add_parser(
+        "demo",
+        help="train a real judge (embedded SmolLM2-135M-Instruct) with J1's recipe, measure it on held-out pairs",
     )
+    demo.add_argument("--model", default=None, help="judge model folder (default: the embedded default judge)")
+    demo.add_argument("--out", default=None, help="folder for the run's files (default: <cache>/demo)")
+    demo.add_argument("--threads", type=int, default=None, help="torch threads (default: $J1_THREADS or every core)")
+    demo.add_argument("--long", action="store_true", help="the longer recipe with a held-out learning curve")
+    demo.add_argument(
+        "--skip-training",
+        action="store_true",
+        help="instead: tour every format and benchmark the judge as it is on the synthetic suite "
+        "(default model: the tiny test judge)",
+    )
+    demo.add_argument("--max-new-tokens", type=int, default=48, help="tokens per judgment in the --skip-training tour")
     demo.set_defaults(handler=_cmd_demo)
 
     commands.add_parser(
@@ -182,6 +211,15 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("out", nargs="?", default=None, help="folder to build into (default: the cache)")
     tiny.set_defaults(handler=_cmd_tiny_judge)
 
+    model = commands.add_parser(
+        "model", help="print the local checkpoint folder of a named judge model (converted once, offline)"
+    )
+    model.add_argument(
+        "name", nargs="?", default=DEFAULT_MODEL, help=f"registered model name (default {DEFAULT_MODEL})"
+    )
+    model.add_argument("--list", action="store_true", help="list the registered models instead")
+    model.set_defaults(handler=_cmd_model)
+
     suite = commands.add_parser("suite", help="write the small synthetic suite (every benchmark, hub schema)")
     suite.add_argument("out", help="folder for <benchmark>.jsonl files (use as --metadata data_dir)")
     suite.set_defaults(handler=_cmd_suite)
@@ -201,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (PluginError, LookupError, ValueError, OSError) as exc:
+    except (PluginError, ModelSourceError, LookupError, ValueError, OSError) as exc:
         print(f"j1: {exc}", file=sys.stderr)
         return 2
 

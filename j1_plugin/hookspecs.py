@@ -1,4 +1,4 @@
-"""Hook specifications: the one door through which formats, benchmarks, rewards and judges enter.
+"""Hook specifications: the one door through which formats, benchmarks, rewards, judges and models enter.
 
 A plugin is any module or object with functions marked ``@hookimpl``. Each hook receives a
 ``register`` callable; the plugin calls it once per thing it provides. Built-in things are
@@ -54,3 +54,8 @@ def register_rewards(register: Register) -> None:
 @hookspec
 def register_judges(register: Register) -> None:
     """Call ``register(backend)`` for each judge backend: a callable that builds a judge; keyed by ``.name``."""
+
+
+@hookspec
+def register_models(register: Register) -> None:
+    """Call ``register(source)`` for each named judge checkpoint (``.path()``: a local folder); keyed by ``.name``."""

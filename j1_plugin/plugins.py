@@ -32,6 +32,7 @@ KINDS: dict[str, str] = {
     "benchmark": "register_benchmarks",
     "reward": "register_rewards",
     "judge": "register_judges",
+    "model": "register_models",
 }
 
 
@@ -86,6 +87,8 @@ def _registration_name(kind: str, obj: Any) -> str:
             raise TypeError(f"format {name!r} must be a JudgmentFormat, got {type(obj).__name__}")
     if kind == "judge" and not callable(obj):
         raise TypeError(f"judge backend {name!r} must be callable (it builds a judge)")
+    if kind == "model" and not callable(getattr(obj, "path", None)):
+        raise TypeError(f"model {name!r} must have a path() method returning its local checkpoint folder")
     return name
 
 
@@ -256,10 +259,12 @@ def _lister(kind: str) -> Callable[[], list[str]]:
 get_benchmark = _getter("benchmark")
 get_reward = _getter("reward")
 get_judge = _getter("judge")
+get_model = _getter("model")
 list_formats = _lister("format")
 list_benchmarks = _lister("benchmark")
 list_rewards = _lister("reward")
 list_judges = _lister("judge")
+list_models = _lister("model")
 
 
 def get_format(name: str, template: str | os.PathLike[str] | None = None) -> Any:

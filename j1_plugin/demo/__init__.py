@@ -1,0 +1,164 @@
+"""The job behind ``make demo`` / ``j1 demo``: a real judge, trained with J1's recipe, measured on held-out pairs.
+
+:func:`run_default_demo` resolves the embedded default judge (SmolLM2-135M-Instruct, from an
+installed wheel, see :mod:`j1_plugin.models`), runs :func:`~j1_plugin.demo.learning.run_learning`
+and prints what a newcomer needs to read the result: what each number means, the before / warm-up /
+after table with 95% intervals, the paired difference, real judgment texts, where the files went,
+and one JSON line last. :mod:`j1_plugin.demo.suite` keeps the format tour and the synthetic-suite
+benchmark (``j1 demo --skip-training``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from j1_plugin.demo.heldout import HeldoutResult, by_family, comparison_table, difference
+from j1_plugin.demo.learning import DEMO, Recipe, Run, run_learning, set_threads
+from j1_plugin.demo.suite import (
+    SUITE_TASKS,
+    comparison_lines,
+    results_tables,
+    run_demo,
+    run_suite_demo,
+    run_suite_eval,
+    train_grpo,
+    training_summary,
+)
+from j1_plugin.tiny_models import default_cache_dir
+
+GLOSSARY = (
+    "How to read the numbers (held-out pairs, greedy decoding, each pair judged in both orders):",
+    "  consistent_accuracy  right in both orders: the J1 headline for JudgeBench and FollowBenchEval",
+    "  ab_accuracy          right when the better response is shown where the data puts it",
+    "  ba_accuracy          right with the two responses swapped",
+    "  flip_rate            pairs whose verdict names the other response once the order is swapped",
+    "                       (of the pairs parsed in both orders): position bias",
+    "  parse_failure_rate   judgments that break the output contract; they count as wrong",
+    "A judge that always answers [[A]] gets (a,b) or (b,a) near 50% and consistent accuracy 0%:",
+    "consistency is what separates judging from guessing a position.",
+)
+
+
+def _excerpt(text: str, width: int = 150) -> str:
+    shown = " ".join(text.split())
+    return shown if len(shown) <= width else shown[: width - 3] + "..."
+
+
+def example_lines(results: list[HeldoutResult], count: int = 2) -> list[str]:
+    """What each judge wrote for the first ``count`` held-out requests (the same requests for all)."""
+    lines = []
+    for index in range(min(count, len(results[0].judged))):
+        request, _ = results[0].judged[index]
+        pair = next(p for p in results[0].pairs if p.id == request.pair_id)
+        shown_a, shown_b = pair.responses(request.order)
+        lines.append(
+            f"  pair {pair.id} ({request.order}): {pair.prompt!r}  A: {shown_a!r}  B: {shown_b!r}  "
+            f"better: [[{request.label}]]"
+        )
+        for result in results:
+            judgment = result.judged[index][1]
+            status = judgment.status.value if judgment.ok else f"{judgment.status.value}: {judgment.reason_code}"
+            lines.append(f"    {result.name:<13} [{status}] {_excerpt(judgment.raw)!r}")
+    return lines
+
+
+def verdict_line(run: Run) -> str:
+    """One honest sentence on what the run shows, from its numbers."""
+    gain = difference(run.trained, run.warmup)
+    over_base = difference(run.trained, run.base)
+    after = run.trained.metrics["consistent_accuracy"]
+    failures = run.trained.metrics["parse_failure_rate"]
+    shown = f"{after:.1f}%" if after is not None else "n/a"
+    if gain.excludes_zero() and gain.estimate > 0:
+        finding = "GRPO made the judge measurably more consistent than the warm-up alone"
+    else:
+        finding = "this short run does not show a gain over the warm-up alone that is larger than chance"
+    return (
+        f"After GRPO: consistent accuracy {shown}, {gain.estimate:+.1f} points over the warm-up only "
+        f"(95% CI {gain.low:+.1f} to {gain.high:+.1f}) and {over_base.estimate:+.1f} over the base model; "
+        f"parse failures {failures:.1f}%. So {finding}."
+    )
+
+
+def demo_json(run: Run, minutes: float) -> dict[str, Any]:
+    """The demo's last line: paths, and the J1 metrics before and after (percent)."""
+    return {
+        "base_judge": str(run.base_judge),
+        "trained_judge": str(run.trained_judge),
+        "before": run.base.summary(),
+        "warmup": run.warmup.summary(),
+        "after": run.trained.summary(),
+        "consistent_gain_over_warmup": round(difference(run.trained, run.warmup).estimate, 1),
+        "minutes": round(minutes, 1),
+    }
+
+
+def run_default_demo(
+    model_dir: str | os.PathLike[str] | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    recipe: Recipe = DEMO,
+    *,
+    threads: int | None = None,
+    echo: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Train and measure a judge (default: the embedded SmolLM2-135M-Instruct); returns the JSON summary."""
+    started = time.perf_counter()
+    count = set_threads(threads)
+    if model_dir is None:
+        from j1_plugin.models import DEFAULT_MODEL, model_path
+
+        model_dir, label = model_path(), DEFAULT_MODEL
+    else:
+        label = str(model_dir)
+    out = Path(out_dir) if out_dir is not None else default_cache_dir() / "demo"
+    echo("J1 demo: train a real judge with the J1 recipe on this CPU, then measure it on pairs it never saw.")
+    echo(f"judge: {label} at {model_dir}; {count} torch thread(s) (set J1_THREADS to change)")
+    echo(
+        "data: project-made judgment pairs in four families: sum (verifiable arithmetic), capital (facts), "
+        "category and topic (the rejected response answers a nearby instruction). Held-out items never appear "
+        "in training."
+    )
+    echo("")
+    for line in GLOSSARY:
+        echo(line)
+    echo("")
+    run = run_learning(model_dir, out, recipe, echo=echo)
+    minutes = (time.perf_counter() - started) / 60
+    results = [run.base, run.warmup, run.trained]
+    echo("")
+    echo("Held-out results (percent, 95% Wilson interval in brackets)")
+    for line in comparison_table(results):
+        echo(line)
+    families = by_family(run.trained)
+    echo("  consistent after GRPO by family: " + ", ".join(f"{k} {h}/{n}" for k, (h, n) in families.items()))
+    echo("")
+    echo(verdict_line(run))
+    echo("")
+    echo("What the judge wrote:")
+    for line in example_lines(results):
+        echo(line)
+    echo("")
+    echo(f"Files in {out}: base and trained judgments (judgments-*.jsonl, raw text kept), results.json,")
+    echo(f"  the warm-up judge (warmup-judge/) and the trained judge ({run.trained_judge}), usable with")
+    echo(f"  j1 eval --model hf --model_args pretrained={run.trained_judge}")
+    summary = demo_json(run, minutes)
+    echo(json.dumps(summary))
+    return summary
+
+
+__all__ = [
+    "SUITE_TASKS",
+    "comparison_lines",
+    "results_tables",
+    "run_default_demo",
+    "run_demo",
+    "run_suite_demo",
+    "run_suite_eval",
+    "train_grpo",
+    "training_summary",
+]

@@ -1,0 +1,285 @@
+"""Train a real judge with the J1 recipe on a CPU and measure it on held-out pairs.
+
+The run, for any recipe (:data:`DEMO` for ``make demo``, :data:`LONG` for the learning-curve
+benchmark):
+
+1. judge the held-out pairs with the base model (greedy, both orders);
+2. format warm-up: a short SFT on the *training* pairs whose targets follow the output contract
+   with a reasoning scaffold and a **random** verdict, so it teaches the shape of an answer and
+   nothing about which response is better; judge the held-out pairs again;
+3. position-agnostic GRPO (:class:`~j1_plugin.trainers.grpo.PairedGRPOTrainer`, both orders of
+   every pair in each generation batch, the verdict reward) on the training pairs, judging the
+   held-out pairs every ``eval_every`` steps when asked (the learning curve);
+4. judge the held-out pairs with the trained model.
+
+Only the top ``trainable_layers`` transformer layers (and the final norm) are trained, in warm-up
+and GRPO alike: on two CPU cores this is what makes a 135M-parameter model trainable in minutes.
+The held-out pairs come from :func:`j1_plugin.demo.pairs.judgment_pairs`, whose items never
+appear in training.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from j1_plugin.demo.heldout import HeldoutResult, judge_heldout
+from j1_plugin.demo.pairs import judgment_pairs
+from j1_plugin.formats import JudgmentFormat
+from j1_plugin.judges import HFJudge, Sampling
+from j1_plugin.plugins import get_format
+
+
+def judge_prompt_path() -> Path:
+    """The demo's compact ``pav`` prompt (our wording; J1's output tags), shipped with the package."""
+    return Path(str(resources.files("j1_plugin.demo").joinpath("judge_prompt.txt")))
+
+
+def assessment_reasoning(verdict: str | None) -> str:
+    """A reasoning scaffold that assesses each response, then agrees with ``verdict``.
+
+    >>> assessment_reasoning("B")
+    "Assistant A's answer is correct: no. Assistant B's answer is correct: yes."
+    """
+    marks = {side: "yes" if side == verdict else "no" for side in "AB"}
+    return f"Assistant A's answer is correct: {marks['A']}. Assistant B's answer is correct: {marks['B']}."
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Sizes and rates of one run (see the module docstring for the stages)."""
+
+    name: str
+    trainable_layers: int = 6
+    warmup_steps: int = 20
+    warmup_learning_rate: float = 1e-4
+    grpo_steps: int = 12
+    pairs_per_step: int = 2
+    num_generations: int = 4
+    learning_rate: float = 5e-5
+    max_completion_length: int = 40
+    eval_every: int = 0
+    heldout_limit: int | None = None
+    seed: int = 0
+
+
+DEMO = Recipe("demo")
+LONG = Recipe("long", grpo_steps=120, eval_every=20)
+
+
+@dataclass
+class Run:
+    """Everything a run measured, and where it put its files."""
+
+    recipe: Recipe
+    base: HeldoutResult
+    warmup: HeldoutResult
+    trained: HeldoutResult
+    base_judge: Path
+    trained_judge: Path
+    out_dir: Path
+    seconds: dict[str, float] = field(default_factory=dict)
+    curve: list[dict[str, Any]] = field(default_factory=list)
+    grpo_log: list[dict[str, Any]] = field(default_factory=list)
+
+
+def set_threads(threads: int | None = None) -> int:
+    """Use ``threads`` torch/OpenMP threads (default ``$J1_THREADS``, else every core); returns the count."""
+    import torch
+
+    count = threads or int(os.environ.get("J1_THREADS", "0")) or os.cpu_count() or 1
+    torch.set_num_threads(count)
+    return count
+
+
+def train_top_layers(model: Any, count: int) -> int:
+    """Freeze every parameter but the top ``count`` decoder layers and the final norm; returns trainable numbers."""
+    layers = model.model.layers
+    if not 1 <= count <= len(layers):
+        raise ValueError(f"trainable_layers must lie in 1..{len(layers)}, got {count}")
+    for parameter in model.parameters():
+        parameter.requires_grad = False
+    for module in [*layers[-count:], model.model.norm]:
+        for parameter in module.parameters():
+            parameter.requires_grad = True
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def _grpo(model: Any, tokenizer: Any, fmt_template: Path, recipe: Recipe, out: Path, callbacks: list) -> Any:
+    from transformers import PrinterCallback
+    from trl import GRPOConfig
+
+    from j1_plugin.rewards import verdict_reward
+    from j1_plugin.trainers import CPU_SMOKE_SETTINGS
+    from j1_plugin.trainers.grpo import PairedGRPOTrainer
+    from j1_plugin.training_data import build_judgment_dataset
+
+    dataset, _ = build_judgment_dataset(judgment_pairs("train", seed=recipe.seed), "pav", template=fmt_template)
+    args = GRPOConfig(
+        output_dir=str(out),
+        max_steps=recipe.grpo_steps,
+        per_device_train_batch_size=2 * recipe.num_generations * recipe.pairs_per_step,
+        num_generations=recipe.num_generations,
+        max_completion_length=recipe.max_completion_length,
+        temperature=1.0,
+        learning_rate=recipe.learning_rate,
+        lr_scheduler_type="constant",
+        beta=0.0,
+        logging_steps=1,
+        seed=recipe.seed,
+        **CPU_SMOKE_SETTINGS,
+    )
+    trainer = PairedGRPOTrainer(
+        model=model,
+        reward_funcs=[verdict_reward],
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        callbacks=callbacks,
+    )
+    trainer.remove_callback(PrinterCallback)
+    trainer.train()
+    return trainer
+
+
+def run_learning(
+    model_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    recipe: Recipe = DEMO,
+    *,
+    echo: Callable[[str], None] = print,
+) -> Run:
+    """Run ``recipe`` on the judge in ``model_dir``; files go to ``out_dir`` (see the module docstring)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    template = judge_prompt_path()
+    fmt: JudgmentFormat = get_format("pav", template=template)
+    heldout = judgment_pairs("heldout", seed=recipe.seed, limit=recipe.heldout_limit)
+    train = judgment_pairs("train", seed=recipe.seed)
+    sampling = Sampling(max_new_tokens=recipe.max_completion_length)
+    seconds: dict[str, float] = {}
+
+    def timed(stage: str, work: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        result = work()
+        seconds[stage] = round(time.perf_counter() - started, 1)
+        return result
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    judge = HFJudge(model, tokenizer, device="cpu", batch_size=2 * len(heldout))
+
+    def evaluate(name: str) -> HeldoutResult:
+        return judge_heldout(name, judge, fmt, heldout, sampling)
+
+    echo(f"[1/4] judging {len(heldout)} held-out pairs in both orders with the base model (greedy)...")
+    base = timed("base_eval", lambda: evaluate("base"))
+    echo(f"      {_brief(base)} ({seconds['base_eval']:.0f} s)")
+
+    trainable = train_top_layers(model, recipe.trainable_layers)
+    echo(
+        f"[2/4] format warm-up: {recipe.warmup_steps} SFT steps on {len(train)} training pairs (both orders) with "
+        f"random verdicts; training the top {recipe.trainable_layers} layers ({trainable / 1e6:.1f}M parameters)..."
+    )
+    from j1_plugin.trainers.warmup import format_warmup
+
+    timed(
+        "warmup",
+        lambda: format_warmup(
+            model, out / "warmup-judge", train, formats=[fmt], reasoning=assessment_reasoning, tokenizer=tokenizer,
+            steps=recipe.warmup_steps, learning_rate=recipe.warmup_learning_rate, seed=recipe.seed,
+        ),
+    )  # fmt: skip
+    tokenizer.padding_side = "left"
+    warmup = timed("warmup_eval", lambda: evaluate("warm-up only"))
+    echo(f"      {_brief(warmup)} (warm-up {seconds['warmup']:.0f} s, judging {seconds['warmup_eval']:.0f} s)")
+
+    curve: list[dict[str, Any]] = []
+
+    class HeldoutCurve(TrainerCallback):
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if recipe.eval_every and state.global_step % recipe.eval_every == 0:
+                point = evaluate(f"step {state.global_step}")
+                curve.append({"step": state.global_step, **point.summary()})
+                echo(f"      step {state.global_step}: {_brief(point)}")
+                model.train()
+
+    echo(
+        f"[3/4] GRPO: {recipe.grpo_steps} steps x {recipe.pairs_per_step} pairs (both orders in the same batch), "
+        f"{recipe.num_generations} rollouts each at temperature 1.0, verdict reward..."
+    )
+    trainer = timed("grpo", lambda: _grpo(model, tokenizer, template, recipe, out / "grpo", [HeldoutCurve()]))
+    trained_dir = out / "trained-judge"
+    trainer.save_model(str(trained_dir))
+    tokenizer.save_pretrained(str(trained_dir))
+    echo(f"      {_rollout_summary(trainer.state.log_history)} ({seconds['grpo']:.0f} s)")
+
+    echo("[4/4] judging the held-out pairs with the trained model...")
+    tokenizer.padding_side = "left"
+    trained = timed("trained_eval", lambda: evaluate("after GRPO"))
+    echo(f"      {_brief(trained)} ({seconds['trained_eval']:.0f} s)")
+
+    run = Run(recipe, base, warmup, trained, Path(model_dir), trained_dir, out, seconds, curve,
+              list(trainer.state.log_history))  # fmt: skip
+    write_artefacts(run)
+    return run
+
+
+def _brief(result: HeldoutResult) -> str:
+    metrics = result.metrics
+    shown = []
+    for key, label in (("consistent_accuracy", "consistent"), ("ab_accuracy", "(a,b)"), ("ba_accuracy", "(b,a)"),
+                       ("parse_failure_rate", "parse failures")):  # fmt: skip
+        value = metrics[key]
+        shown.append(f"{label} {'n/a' if value is None else f'{value:.1f}%'}")
+    return ", ".join(shown)
+
+
+def _rollout_summary(history: list[dict[str, Any]]) -> str:
+    logged = [entry for entry in history if "rewards/verdict_reward/mean" in entry]
+    if not logged:
+        return "no rollout reward was logged"
+    head, tail = logged[: max(1, len(logged) // 4)], logged[-max(1, len(logged) // 4) :]
+
+    def mean(entries: list[dict[str, Any]], key: str) -> float:
+        values = [entry[key] for entry in entries if key in entry]
+        return 100 * sum(values) / len(values) if values else float("nan")
+
+    return (
+        f"sampled rollouts, first -> last quarter of steps: verdict reward "
+        f"{mean(head, 'rewards/verdict_reward/mean'):.0f}% -> {mean(tail, 'rewards/verdict_reward/mean'):.0f}%, "
+        f"parse failures {mean(head, 'j1/parse_failure_rate'):.0f}% -> {mean(tail, 'j1/parse_failure_rate'):.0f}%"
+    )
+
+
+def write_artefacts(run: Run) -> dict[str, Path]:
+    """Held-out judgments of every stage (JSONL) and the run's numbers (JSON) in ``run.out_dir``."""
+    paths = {}
+    for result, stem in ((run.base, "base"), (run.warmup, "warmup"), (run.trained, "trained")):
+        path = run.out_dir / f"judgments-{stem}.jsonl"
+        with path.open("w", encoding="utf-8") as handle:
+            for request, judgment in result.judged:
+                handle.write(json.dumps({"pair_id": request.pair_id, "order": request.order, "output": judgment.raw,
+                                         "status": judgment.status.value, "reason_code": judgment.reason_code,
+                                         "verdict": judgment.verdict, "label": request.label}) + "\n")  # fmt: skip
+        paths[stem] = path
+    summary = run.out_dir / "results.json"
+    summary.write_text(
+        json.dumps(
+            {"recipe": asdict(run.recipe), "seconds": run.seconds, "before": run.base.summary(),
+             "warmup": run.warmup.summary(), "after": run.trained.summary(), "curve": run.curve},
+            indent=2,
+        ),
+        "utf-8",
+    )  # fmt: skip
+    paths["results"] = summary
+    return paths
