@@ -41,6 +41,8 @@ GLOSSARY = (
     "  parse_failure_rate   judgments that break the output contract; they count as wrong",
     "A judge that always answers [[A]] gets (a,b) or (b,a) near 50% and consistent accuracy 0%:",
     "consistency is what separates judging from guessing a position.",
+    "Benchmarks' official numbers (j1 eval) use one seeded order per pair for RewardBench, PPE and RM-Bench",
+    "and both orders for JudgeBench and FollowBenchEval (README, 'Official scores').",
 )
 
 
