@@ -28,7 +28,8 @@ failures by cause. The codes (:data:`REASON_CODES`):
 * ``no_verdict_in_answer`` (``malformed``): the answer block holds neither;
 * ``no_score_block``, ``score_unclosed``, ``score_only_in_reasoning`` (``no_answer``): as for
   the answer block, for ``<score>``, ``<score_A>`` or ``<score_B>``;
-* ``score_outside_tag`` (``no_answer``): a score written as prose ("Score: 7"), not in its tag;
+* ``score_outside_tag`` (``no_answer``): a score written as prose ("Score: 7"), not in its tag (a
+  range such as "score from 0 to 10" is not a score);
 * ``score_not_number`` (``malformed``): a score block that does not hold a number;
 * ``score_out_of_range`` (``out_of_range``): a score outside 0..10;
 * ``prompt_echo`` (status as found): the failed output copies a sentence of the prompt's
@@ -47,8 +48,9 @@ from j1_plugin.records import ParseStatus
 
 _VERDICT = re.compile(r"\[\[\s*([AB])\s*\]\]")
 _SCORE = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)\s*(?:/\s*10(?:\.0*)?)?\s*")
-# A score written as prose ("Score: 7", "score_B = 6"); tags themselves never match (no < or >).
-_LOOSE_SCORE = re.compile(r"\bscore(?:_?[AB])?\b[^<>\d\n]{0,24}\d", re.IGNORECASE)
+# A score written as prose ("Score: 7", "score_B = 6"); tags themselves never match (no < or >), nor
+# does a range ("score from 0 to 10", the instructions' own words, often copied by small judges).
+_LOOSE_SCORE = re.compile(r"\bscore(?:_?[AB])?\b[^<>\d\n]{0,24}\d(?![\d.]*\s*to\s*\d)", re.IGNORECASE)
 
 MIN_SCORE = 0.0
 MAX_SCORE = 10.0
