@@ -21,14 +21,12 @@ import hashlib
 import importlib.util
 import json
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from j1_plugin.tiny_models import default_cache_dir
+from j1_plugin.tiny_models import build_checkpoint_once, default_cache_dir
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
 
@@ -88,18 +86,7 @@ class PackagedGGUF:
                 f"or another version; reinstall: {self.install_hint}"
             )
         echo(f"j1: converting it once to a float32 transformers checkpoint in {target}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{self.name}-", dir=target.parent))
-        try:
-            self._convert(source, staging)
-            try:
-                staging.rename(target)
-            except OSError:  # another process finished first
-                if not (target / "config.json").is_file():
-                    raise
-        finally:
-            if staging.exists():
-                shutil.rmtree(staging)
+        build_checkpoint_once(target, lambda staging: self._convert(source, staging))
         echo(f"j1: {self.name} is ready at {target}")
         return target
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 TINY_JUDGE_VERSION = 1
@@ -132,14 +133,23 @@ def tiny_judge_path(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     target = root / f"tiny-judge-v{TINY_JUDGE_VERSION}"
     if (target / "config.json").exists():
         return target
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="tiny-judge-", dir=root))
+    return build_checkpoint_once(target, build_tiny_judge)
+
+
+def build_checkpoint_once(target: Path, build: Callable[[Path], object]) -> Path:
+    """Run ``build`` into a staging folder beside ``target``, then rename it into place.
+
+    A crash leaves no half-written ``target``; when several processes build at once, the first
+    rename wins and the others keep its result.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        build_tiny_judge(staging)
+        build(staging)
         try:
             staging.rename(target)
         except OSError:  # another process finished first
-            if not (target / "config.json").exists():
+            if not (target / "config.json").is_file():
                 raise
     finally:
         if staging.exists():
