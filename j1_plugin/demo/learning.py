@@ -111,7 +111,9 @@ def train_top_layers(model: Any, count: int) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def _grpo(model: Any, tokenizer: Any, fmt_template: Path, recipe: Recipe, out: Path, callbacks: list) -> Any:
+def _grpo(
+    model: Any, tokenizer: Any, pairs: list, fmt_template: Path, recipe: Recipe, out: Path, callbacks: list
+) -> Any:
     from transformers import PrinterCallback
     from trl import GRPOConfig
 
@@ -120,7 +122,7 @@ def _grpo(model: Any, tokenizer: Any, fmt_template: Path, recipe: Recipe, out: P
     from j1_plugin.trainers.grpo import PairedGRPOTrainer
     from j1_plugin.training_data import build_judgment_dataset
 
-    dataset, _ = build_judgment_dataset(judgment_pairs("train", seed=recipe.seed), "pav", template=fmt_template)
+    dataset, _ = build_judgment_dataset(pairs, "pav", template=fmt_template)
     args = GRPOConfig(
         output_dir=str(out),
         max_steps=recipe.grpo_steps,
@@ -217,7 +219,7 @@ def run_learning(
         f"[3/4] GRPO: {recipe.grpo_steps} steps x {recipe.pairs_per_step} pairs (both orders in the same batch), "
         f"{recipe.num_generations} rollouts each at temperature 1.0, verdict reward..."
     )
-    trainer = timed("grpo", lambda: _grpo(model, tokenizer, template, recipe, out / "grpo", [HeldoutCurve()]))
+    trainer = timed("grpo", lambda: _grpo(model, tokenizer, train, template, recipe, out / "grpo", [HeldoutCurve()]))
     trained_dir = out / "trained-judge"
     trainer.save_model(str(trained_dir))
     tokenizer.save_pretrained(str(trained_dir))
