@@ -1,7 +1,8 @@
 """Does J1 training make the embedded real judge better on held-out pairs? The learning curve, measured.
 
 Runs the long recipe (:data:`j1_plugin.demo.learning.LONG`: format warm-up, then paired GRPO
-with the verdict reward, judging the held-out pairs every ``eval_every`` steps) on the embedded
+with the verdict reward, judging the held-out pairs every ``eval_every`` steps, for at most
+``grpo_steps`` steps or ``grpo_minutes`` minutes) on the embedded
 SmolLM2-135M-Instruct and prints the curve, then one JSON line with the goal's numbers:
 
 * held-out consistent accuracy of the base model, the warm-up-only model and the trained model;
@@ -11,7 +12,8 @@ SmolLM2-135M-Instruct and prints the curve, then one JSON line with the goal's n
 The goal it checks: trained consistent accuracy at least 10 points above both baselines, with a
 difference interval that excludes 0, and parse failures at most 5%.
 
-    .venv/bin/python benchmarks/judge_learning.py [--steps N] [--eval-every K] [--threads T]
+    .venv/bin/python benchmarks/judge_learning.py [--steps N] [--minutes M] [--eval-every K] [--format pav|pos]
+                                                  [--threads T] [--out DIR]
 """
 
 from __future__ import annotations
@@ -29,13 +31,26 @@ from j1_plugin.models import model_path
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=LONG.grpo_steps, help="GRPO steps")
+    parser.add_argument("--steps", type=int, default=LONG.grpo_steps, help="at most this many GRPO steps")
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=LONG.grpo_minutes,
+        help="stop GRPO after this many minutes, held-out checks included",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("pav", "pos"),
+        default=LONG.format,
+        help="pav: pairwise verdicts, both orders; pos: pointwise scores, both responses",
+    )
     parser.add_argument("--eval-every", type=int, default=LONG.eval_every, help="held-out evaluation interval")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: every core)")
     parser.add_argument("--out", default=None, help="folder for the run's files (default: a temporary folder)")
     args = parser.parse_args()
     threads = set_threads(args.threads)
-    recipe = dataclasses.replace(LONG, grpo_steps=args.steps, eval_every=args.eval_every)
+    recipe = dataclasses.replace(LONG, grpo_steps=args.steps, eval_every=args.eval_every, grpo_minutes=args.minutes,
+                                 format=args.format)  # fmt: skip
     started = time.perf_counter()
     out = args.out or tempfile.mkdtemp(prefix="j1-judge-learning-")
     run = run_learning(model_path(), out, recipe)

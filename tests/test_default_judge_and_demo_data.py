@@ -116,11 +116,60 @@ def test_a_right_judge_beats_an_always_a_judge_by_an_interval_that_excludes_zero
     assert "consistent_accuracy" in table and "100.0 [88.6, 100.0]" in table and "0.0 [0.0, 11.4]" in table
 
 
-def test_the_demo_prompt_is_not_its_own_answer():
-    fmt = get_format("pav", template=judge_prompt_path())
+class ScriptedScorer:
+    """A pointwise judge that gives ``right`` to the chosen response and ``wrong`` to the rejected one."""
+
+    def __init__(self, fmt, pairs, right=9, wrong=2):
+        self.fmt = fmt
+        self.score = {r.messages[0]["content"]: right if r.side == "chosen" else wrong
+                      for p in pairs for r in fmt.requests(p)}  # fmt: skip
+
+    def generate(self, conversations, sampling):
+        out = []
+        for conversation in conversations:
+            score = self.score[conversation[0]["content"]]
+            out.append([self.fmt.write_output(assessment_reasoning(score), scores={"score": score})])
+        return out
+
+
+def test_a_pointwise_judge_wins_a_pair_only_by_scoring_the_chosen_response_higher():
+    fmt = get_format("pos", template=judge_prompt_path("pos"))
+    pairs = judgment_pairs("heldout", limit=20)
+    right = judge_heldout("right", ScriptedScorer(fmt, pairs), fmt, pairs, Sampling(max_new_tokens=8))
+    assert right.metrics["consistent_accuracy"] == 100 and right.metrics["flip_rate"] == 0
+    assert right.metrics["tie_rate"] == 0
+    flat = judge_heldout("flat", ScriptedScorer(fmt, pairs, 7, 7), fmt, pairs, Sampling(max_new_tokens=8))
+    assert flat.metrics["consistent_accuracy"] == 0 and flat.metrics["tie_rate"] == 100
+    assert flat.metrics["parse_failure_rate"] == 0
+    assert [request.side for request, _ in right.judged[:2]] == ["chosen", "rejected"]
+
+
+def test_the_pointwise_scaffold_agrees_with_the_score_it_precedes():
+    from j1_plugin.trainers.warmup import format_warmup_dataset
+
+    fmt = get_format("pos", template=judge_prompt_path("pos"))
+    rows = format_warmup_dataset(judgment_pairs("train", limit=30), [fmt], reasoning=assessment_reasoning)
+    marks = set()
+    for row in rows:
+        judgment = fmt.parse(row["completion"][0]["content"])
+        assert judgment.ok
+        mark = "yes" if judgment.score > 5 else "no"
+        assert f"correct: {mark}." in judgment.raw
+        marks.add(mark)
+    assert marks == {"yes", "no"}
+
+
+@pytest.mark.parametrize("name", ["pav", "pos"])
+def test_the_demo_prompt_is_not_its_own_answer(name):
+    fmt = get_format(name, template=judge_prompt_path(name))
     text = fmt.template
     assert not fmt.parse(text).ok
     assert all(not fmt.parse(line).ok for line in text.splitlines())
+
+
+def test_the_demo_has_prompts_only_for_the_formats_it_trains():
+    with pytest.raises(ValueError, match="got format 'pas'"):
+        judge_prompt_path("pas")
 
 
 def test_wilson_interval_stays_inside_0_100_and_contains_the_rate():
@@ -163,3 +212,60 @@ def test_the_demo_trains_the_real_judge_and_ends_with_its_json_line(real_judge_d
         assert (tmp_path / name).is_file()
     recorded = [json.loads(line) for line in (tmp_path / "judgments-trained.jsonl").read_text().splitlines()]
     assert len(recorded) == 8 and all(row["output"] for row in recorded)
+
+
+def _run_of(base, warmup, trained):
+    from j1_plugin.demo.learning import DEMO, Run
+
+    return Run(DEMO, base, warmup, trained, Path("base"), Path("trained"), Path("out"))
+
+
+def test_the_demo_verdict_states_what_its_numbers_show():
+    from j1_plugin.demo import verdict_line
+
+    fmt = get_format("pav", template=judge_prompt_path())
+    pairs = judgment_pairs("heldout", limit=30)
+    sampling = Sampling(max_new_tokens=8)
+    always = judge_heldout("always A", ScriptedJudge(fmt, pairs, always="A"), fmt, pairs, sampling)
+    right = judge_heldout("right", ScriptedJudge(fmt, pairs), fmt, pairs, sampling)
+    learned = verdict_line(_run_of(always, always, right))
+    assert "+100.0 points over the warm-up only" in learned and "measurably more consistent" in learned
+    assert "same position" not in learned
+    stuck = verdict_line(_run_of(always, always, always))
+    assert "does not show a gain" in stuck and "flip rate 100.0%" in stuck and "judge_learning.py" in stuck
+
+
+@pytest.mark.parametrize("name", ["pav", "pos"])
+def test_the_supervised_baseline_trains_on_the_right_decisions_and_the_warm_up_does_not(name):
+    from j1_plugin.trainers.warmup import format_warmup_dataset
+    from j1_plugin.training_data import judgment_rows
+
+    fmt = get_format(name, template=judge_prompt_path(name))
+    pairs = judgment_pairs("train", limit=40)
+    rows = judgment_rows(pairs, fmt)
+
+    def right(completions):
+        hits = 0
+        for row, completion in zip(rows, completions, strict=True):
+            judgment = fmt.parse(completion["completion"][0]["content"])
+            if fmt.kind == "pointwise":
+                hits += judgment.score == (8 if row["side"] == "chosen" else 2)
+            else:
+                hits += judgment.verdict == row["label"]
+        return hits
+
+    truthful = format_warmup_dataset(pairs, [fmt], reasoning=assessment_reasoning, truthful=True)
+    assert right(truthful) == len(rows)
+    random_targets = format_warmup_dataset(pairs, [fmt], reasoning=assessment_reasoning)
+    assert right(random_targets) < 0.75 * len(rows)
+
+
+def test_a_warm_up_with_progress_shows_a_bar_but_does_not_print_every_log(tiny_judge_dir, tmp_path, capsys):
+    from j1_plugin.trainers.warmup import format_warmup
+
+    format_warmup(tiny_judge_dir, tmp_path / "judge", judgment_pairs("train", limit=4), steps=2, batch_size=2,
+                  progress=True)  # fmt: skip
+    captured = capsys.readouterr()
+    assert "'loss'" not in captured.out and "'loss'" not in captured.err
+    assert "2/2" in captured.err  # the bar reached its end
+    assert (tmp_path / "judge" / "model.safetensors").is_file()

@@ -7,6 +7,7 @@ so the test environment itself is never modified.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -158,11 +159,16 @@ def test_third_party_things_are_usable_through_the_python_api(plugin_sites):
         "pair = j1_plugin.PreferencePair('1', 'Q?', 'good', 'bad')\n"
         "print(fmt.requests(pair)[1].messages[0]['content'].splitlines()[2])\n"
         "print(j1_plugin.get_reward('acme_length_reward')(['ok']))\n"
-        "print([p.parent.name for p in j1_plugin.task_dirs()])\n"
+        "print([str(p) for p in j1_plugin.task_dirs()])\n"
     )
     result = run_in_child([sys.executable, "-W", "ignore", "-c", code], pythonpath=[good_site])
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["A) bad", "[1.0]", "['j1_plugin', 'acme_j1']"]
+    from j1_plugin.lmeval import TASKS_DIR
+
+    shown, reward, folders = result.stdout.splitlines()
+    assert (shown, reward) == ("A) bad", "[1.0]")
+    builtin, acme = ast.literal_eval(folders)  # a printed list of two path strings
+    assert Path(builtin) == TASKS_DIR and Path(acme).parent.name == "acme_j1"
 
 
 def test_j1_plugins_env_var_restricts_which_plugins_load(plugin_sites):
@@ -185,7 +191,8 @@ def test_non_editable_wheel_works_from_another_directory(tmp_path):
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, source / name)
-    shutil.copytree(REPO / "j1_plugin", source / "j1_plugin", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("j1_plugin", "tasks", "trainers"):
+        shutil.copytree(REPO / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
     wheels = tmp_path / "wheels"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(wheels),
@@ -194,8 +201,10 @@ def test_non_editable_wheel_works_from_another_directory(tmp_path):
         capture_output=True,
     )  # fmt: skip
     (wheel,) = wheels.glob("j1_plugin-*.whl")
-    tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {name.split("/")[0] for name in names}
     assert {t for t in tops if not t.endswith(".dist-info")} == {"j1_plugin"}
+    assert shipped_layout(names) == checkout_layout()
 
     site = tmp_path / "site"
     pip_install_target(site, wheel)
@@ -210,10 +219,59 @@ def test_non_editable_wheel_works_from_another_directory(tmp_path):
         "from j1_plugin.lmeval import plugin_task_dirs\n"
         "import pathlib\n"
         "print(len(list(pathlib.Path(plugin_task_dirs()[0]).glob('j1*.yaml'))))\n"
+        "from j1_plugin.trainers.train import ACCELERATE_DIR, RECIPES_DIR, bundled_recipes\n"
+        "print(RECIPES_DIR.parent, len(bundled_recipes()), len(list(ACCELERATE_DIR.glob('*.yaml'))))\n"
     )
     result = run_in_child([sys.executable, "-c", code], pythonpath=[site], cwd=elsewhere)
     assert result.returncode == 0, result.stderr
-    location, request_count, task_files = result.stdout.splitlines()
+    location, request_count, task_files, trainers = result.stdout.splitlines()
     assert Path(location).is_relative_to(site)
     assert request_count == "10"
     assert int(task_files) == 14
+    trainers_dir, recipes, accelerate_configs = trainers.split()
+    assert Path(trainers_dir) == site / "j1_plugin" / "trainers"
+    assert (int(recipes), int(accelerate_configs)) == (len(list((REPO / "trainers" / "recipes").glob("*.yaml"))), 3)
+
+
+def checkout_layout() -> set[str]:
+    """The task YAML and trainer files of the checkout, as their installed names under j1_plugin/."""
+    files = set()
+    for folder in ("tasks", "trainers"):
+        for path in (REPO / folder).rglob("*"):
+            if path.is_file() and path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
+                files.add(f"j1_plugin/{path.relative_to(REPO).as_posix()}")
+    return files
+
+
+def shipped_layout(names: list[str]) -> set[str]:
+    return {name for name in names if name.startswith(("j1_plugin/tasks/", "j1_plugin/trainers/"))}
+
+
+def test_the_editable_install_serves_the_checkouts_top_level_tasks_and_trainers():
+    import j1_plugin.trainers
+    from j1_plugin.lmeval import TASKS_DIR
+    from j1_plugin.trainers.train import ACCELERATE_DIR, RECIPES_DIR
+
+    assert Path(j1_plugin.trainers.__file__).parent == REPO / "trainers"
+    assert (TASKS_DIR, RECIPES_DIR, ACCELERATE_DIR) == (REPO / "tasks", REPO / "trainers" / "recipes",
+                                                         REPO / "trainers" / "accelerate")  # fmt: skip
+    assert not (REPO / "j1_plugin" / "tasks").exists() and not (REPO / "j1_plugin" / "trainers").exists()
+    assert {"j1_plugin/tasks/j1_judgebench.yaml", "j1_plugin/trainers/grpo.py"} <= checkout_layout()
+
+
+def test_the_vllm_and_deepspeed_extras_ask_for_what_trl_supports():
+    import importlib.metadata
+
+    import tomllib
+    from packaging.requirements import Requirement
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]["optional-dependencies"]
+    ours = {Requirement(line).name: Requirement(line).specifier for name in ("vllm", "deepspeed")
+            for line in extras[name]}  # fmt: skip
+    trl = {}
+    for line in importlib.metadata.requires("trl") or ():
+        requirement = Requirement(line)
+        for extra in ("vllm", "deepspeed"):
+            if requirement.name == extra and requirement.marker and requirement.marker.evaluate({"extra": extra}):
+                trl[extra] = requirement.specifier
+    assert ours == trl

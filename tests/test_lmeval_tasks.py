@@ -140,6 +140,8 @@ def test_format_and_samples_are_chosen_at_run_time(suite):
     details = res["samples"]["j1_judgebench"][0]["pairs"]
     assert [(j["order"], j["sample"]) for j in details["judgments"]] == [(o, s) for o in ("AB", "BA") for s in range(3)]
     assert details["judgments"][0]["scores"] == {"A": 7.0, "B": 3.0}
+    logged = res["configs"]["j1_judgebench"]["generation_kwargs"]  # what lm-eval reports for the run
+    assert (logged["do_sample"], logged["temperature"], logged["top_p"]) == (True, 1.0, 0.95)
 
 
 def test_pointwise_format_scores_each_response_once_and_compares(suite):
@@ -255,6 +257,8 @@ def test_j1_eval_wraps_the_lm_eval_cli_with_plugin_tasks(suite, tiny_judge_dir, 
         cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "Custom kwargs can be passed" not in result.stderr  # lm-eval's per-task hint: J1 tasks read --metadata
+    assert f"results (and samples, with --log_samples) are under {out.resolve()}" in result.stderr
     (results_file,) = out.rglob("results_*.json")
     results = json.loads(results_file.read_text())
     for task in ALL_TASKS:

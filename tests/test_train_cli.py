@@ -71,6 +71,28 @@ def warm_judge(tiny_judge_dir, tmp_path_factory):
 # ------------------------------------------------------------------ recipes (fast)
 
 
+def test_train_help_fits_a_screen_and_leads_to_recipes_and_every_option(capsys):
+    assert main(["--help"]) == 0
+    short = capsys.readouterr().out
+    assert len(short.splitlines()) < 100
+    assert "--config RECIPE" in short and "--help-all" in short and "--eval_fraction" in short
+    for name in ALL_RECIPES:
+        assert f"{name} (variants: tiny)" in short
+    with pytest.raises(SystemExit) as stop:
+        main(["--help-all"])
+    assert stop.value.code == 0
+    full = capsys.readouterr().out
+    assert len(full.splitlines()) > 500 and "--num_generations" in full and "--eval_max_pairs" in full
+
+
+def test_a_held_out_set_without_evaluation_says_both_ways_out(tmp_path, capsys):
+    status = main(["--config", "tiny_cpu.yaml", "--eval_fraction", "0.25", "--eval_strategy", "no",
+                   "--output_dir", str(tmp_path)])  # fmt: skip
+    assert status == 2
+    error = capsys.readouterr().err
+    assert "eval_strategy: steps" in error and "--eval_fraction 0" in error
+
+
 @pytest.mark.parametrize("name", ALL_RECIPES)
 def test_every_recipe_has_a_tiny_cpu_variant(name):
     j1, training_args, model_args = parse_arguments(["--config", name, "--variant", "tiny"])

@@ -18,10 +18,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+import j1_plugin.tasks
 from j1_plugin.records import PreferencePair, first_duplicate_id
 from j1_plugin.scoring import OfficialScores, PairOutcome, measured
 
-TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
+# The task YAML folder: the checkout's top-level tasks/, installed as the data package j1_plugin.tasks.
+TASKS_DIR = Path(j1_plugin.tasks.__file__).resolve().parent
 LOCAL_SUFFIXES = (".jsonl", ".json", ".parquet")
 
 

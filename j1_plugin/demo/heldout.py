@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from j1_plugin.formats import JudgmentFormat
 from j1_plugin.judges import Sampling, judge_requests
 from j1_plugin.judges.base import Judge
@@ -20,7 +22,8 @@ from j1_plugin.scoring import JudgedItem, PairOutcome, failure_counts, j1_metric
 from j1_plugin.statistics import Interval, paired_difference, wilson_interval
 
 # The metrics a before/after table shows, in this order (keys of j1_metrics).
-REPORTED = ("consistent_accuracy", "ab_accuracy", "ba_accuracy", "flip_rate", "parse_failure_rate")
+# A pointwise judge never flips (each response is scored once) but can tie; a ``pav`` judge never ties.
+REPORTED = ("consistent_accuracy", "ab_accuracy", "ba_accuracy", "flip_rate", "tie_rate", "parse_failure_rate")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,11 @@ class HeldoutResult:
             return wilson_interval(sum(o.outcomes.get(order) == "correct" for o in outcomes), len(outcomes))
         if key == "parse_failure_rate":
             return wilson_interval(sum(o.parse_failures for o in outcomes), sum(o.judgments for o in outcomes))
+        if key == "tie_rate":
+            decisions = [outcome for o in outcomes for outcome in o.outcomes.values()]
+            if all(outcome == "fail" for outcome in decisions):
+                return None
+            return wilson_interval(decisions.count("tie"), len(decisions))
         if key == "flip_rate":
             both = [o for o in outcomes if "fail" not in o.outcomes.values()]
             if not both:
@@ -78,14 +86,32 @@ def judge_heldout(
     fmt: JudgmentFormat,
     pairs: Sequence[PreferencePair],
     sampling: Sampling,
+    *,
+    chunk: int | None = None,
+    progress: bool = False,
 ) -> HeldoutResult:
-    """Judge every pair in both orders with ``judge`` (greedy ``sampling`` for the J1 protocol)."""
+    """Judge every pair with ``judge`` (greedy ``sampling`` for the J1 protocol).
+
+    A pairwise format judges both orders; a pointwise one scores each response on its own, and the
+    higher score wins (equal scores are a tie, which counts as wrong).
+
+    ``chunk`` requests go to the judge at a time (default: all at once); ``progress`` shows a bar.
+    """
+    pointwise = fmt.kind == "pointwise"
     requests = [request for pair in pairs for request in fmt.requests(pair)]
-    judgments = [samples[0] for samples in judge_requests(judge, fmt, requests, sampling)]
+    size = chunk or len(requests) or 1
+    judgments: list[Judgment] = []
+    with tqdm(total=len(requests), desc=f"judging ({name})", unit="judgment", disable=not progress,
+              leave=False) as bar:  # fmt: skip
+        for start in range(0, len(requests), size):
+            batch = requests[start : start + size]
+            judgments += [samples[0] for samples in judge_requests(judge, fmt, batch, sampling)]
+            bar.update(len(batch))
     by_pair: dict[str, list[JudgedItem]] = {}
     for request, judgment in zip(requests, judgments, strict=True):
-        by_pair.setdefault(request.pair_id, []).append(JudgedItem.of(judgment, request.order, pointwise=False))
-    outcomes = [score_pair(pair, by_pair[pair.id], kind="pairwise") for pair in pairs]
+        key = request.side if pointwise else request.order
+        by_pair.setdefault(request.pair_id, []).append(JudgedItem.of(judgment, key, pointwise=pointwise))
+    outcomes = [score_pair(pair, by_pair[pair.id], kind=fmt.kind) for pair in pairs]
     return HeldoutResult(name, list(pairs), outcomes, list(zip(requests, judgments, strict=True)))
 
 

@@ -35,19 +35,31 @@ from j1_plugin.formats import JudgmentFormat
 from j1_plugin.judges import HFJudge, Sampling
 from j1_plugin.plugins import get_format
 
+JUDGE_BATCH = 34  # held-out requests generated together (a quarter of the 136 requests of 68 pairs)
+PROMPT_FILES = {"pav": "judge_prompt.txt", "pos": "judge_prompt_pos.txt"}
+REWARDS = {"pav": "verdict_reward", "pos": "pointwise_reward"}
 
-def judge_prompt_path() -> Path:
-    """The demo's compact ``pav`` prompt (our wording; J1's output tags), shipped with the package."""
-    return Path(str(resources.files("j1_plugin.demo").joinpath("judge_prompt.txt")))
+
+def judge_prompt_path(fmt: str = "pav") -> Path:
+    """The demo's compact prompt for ``fmt`` (our wording; J1's output tags), shipped with the package."""
+    if fmt not in PROMPT_FILES:
+        raise ValueError(f"the demo has prompts for {', '.join(PROMPT_FILES)}; got format {fmt!r}")
+    return Path(str(resources.files("j1_plugin.demo").joinpath(PROMPT_FILES[fmt])))
 
 
-def assessment_reasoning(verdict: str | None) -> str:
-    """A reasoning scaffold that assesses each response, then agrees with ``verdict``.
+def assessment_reasoning(decision: str | int) -> str:
+    """A reasoning scaffold that assesses the response(s), then agrees with ``decision``.
+
+    ``decision`` is a pairwise verdict letter, or a pointwise score (above 5 reads as correct).
 
     >>> assessment_reasoning("B")
     "Assistant A's answer is correct: no. Assistant B's answer is correct: yes."
+    >>> assessment_reasoning(7)
+    "The assistant's answer is correct: yes."
     """
-    marks = {side: "yes" if side == verdict else "no" for side in "AB"}
+    if isinstance(decision, int):
+        return f"The assistant's answer is correct: {'yes' if decision > 5 else 'no'}."
+    marks = {side: "yes" if side == decision else "no" for side in "AB"}
     return f"Assistant A's answer is correct: {marks['A']}. Assistant B's answer is correct: {marks['B']}."
 
 
@@ -56,6 +68,7 @@ class Recipe:
     """Sizes and rates of one run (see the module docstring for the stages)."""
 
     name: str
+    format: str = "pav"
     trainable_layers: int = 6
     warmup_steps: int = 20
     warmup_learning_rate: float = 1e-4
@@ -65,12 +78,21 @@ class Recipe:
     learning_rate: float = 5e-5
     max_completion_length: int = 40
     eval_every: int = 0
+    grpo_minutes: float | None = None
     heldout_limit: int | None = None
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        if self.format not in PROMPT_FILES:
+            raise ValueError(f"Recipe.format must be one of {', '.join(PROMPT_FILES)}; got {self.format!r}")
+        if self.grpo_minutes is not None and self.grpo_minutes <= 0:
+            raise ValueError(f"Recipe.grpo_minutes must be positive (or None for no limit); got {self.grpo_minutes}")
 
-DEMO = Recipe("demo")
-LONG = Recipe("long", grpo_steps=120, eval_every=20)
+
+# Sized for about 10 minutes on 2 idle CPU cores.
+DEMO = Recipe("demo", warmup_steps=16, grpo_steps=8)
+# At most 200 steps and 50 minutes of GRPO (held-out checks included), whichever comes first.
+LONG = Recipe("long", grpo_steps=200, eval_every=15, grpo_minutes=50)
 
 
 @dataclass
@@ -112,17 +134,25 @@ def train_top_layers(model: Any, count: int) -> int:
 
 
 def _grpo(
-    model: Any, tokenizer: Any, pairs: list, fmt_template: Path, recipe: Recipe, out: Path, callbacks: list
+    model: Any,
+    tokenizer: Any,
+    pairs: list,
+    fmt_template: Path,
+    recipe: Recipe,
+    out: Path,
+    callbacks: list,
+    progress: bool = False,
 ) -> Any:
     from transformers import PrinterCallback
     from trl import GRPOConfig
 
-    from j1_plugin.rewards import verdict_reward
+    from j1_plugin import rewards
     from j1_plugin.trainers import CPU_SMOKE_SETTINGS
+    from j1_plugin.trainers.callbacks import show_bar_only
     from j1_plugin.trainers.grpo import PairedGRPOTrainer
     from j1_plugin.training_data import build_judgment_dataset
 
-    dataset, _ = build_judgment_dataset(pairs, "pav", template=fmt_template)
+    dataset, _ = build_judgment_dataset(pairs, recipe.format, template=fmt_template)
     args = GRPOConfig(
         output_dir=str(out),
         max_steps=recipe.grpo_steps,
@@ -135,17 +165,18 @@ def _grpo(
         beta=0.0,
         logging_steps=1,
         seed=recipe.seed,
-        **CPU_SMOKE_SETTINGS,
+        **{**CPU_SMOKE_SETTINGS, "disable_tqdm": not progress},
     )
     trainer = PairedGRPOTrainer(
         model=model,
-        reward_funcs=[verdict_reward],
+        reward_funcs=[getattr(rewards, REWARDS[recipe.format])],
         args=args,
         train_dataset=dataset,
         processing_class=tokenizer,
         callbacks=callbacks,
     )
     trainer.remove_callback(PrinterCallback)
+    show_bar_only(trainer)
     trainer.train()
     return trainer
 
@@ -156,15 +187,19 @@ def run_learning(
     recipe: Recipe = DEMO,
     *,
     echo: Callable[[str], None] = print,
+    progress: bool = False,
 ) -> Run:
-    """Run ``recipe`` on the judge in ``model_dir``; files go to ``out_dir`` (see the module docstring)."""
+    """Run ``recipe`` on the judge in ``model_dir``; files go to ``out_dir`` (see the module docstring).
+
+    ``progress`` shows progress bars for judging, the warm-up and GRPO (on stderr).
+    """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    template = judge_prompt_path()
-    fmt: JudgmentFormat = get_format("pav", template=template)
+    template = judge_prompt_path(recipe.format)
+    fmt: JudgmentFormat = get_format(recipe.format, template=template)
     heldout = judgment_pairs("heldout", seed=recipe.seed, limit=recipe.heldout_limit)
     train = judgment_pairs("train", seed=recipe.seed)
     sampling = Sampling(max_new_tokens=recipe.max_completion_length)
@@ -178,19 +213,21 @@ def run_learning(
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    judge = HFJudge(model, tokenizer, device="cpu", batch_size=2 * len(heldout))
+    judge = HFJudge(model, tokenizer, device="cpu", batch_size=JUDGE_BATCH)
 
     def evaluate(name: str) -> HeldoutResult:
-        return judge_heldout(name, judge, fmt, heldout, sampling)
+        return judge_heldout(name, judge, fmt, heldout, sampling, chunk=JUDGE_BATCH, progress=progress)
 
-    echo(f"[1/4] judging {len(heldout)} held-out pairs in both orders with the base model (greedy)...")
+    how = "each response on its own" if fmt.kind == "pointwise" else "in both orders"
+    echo(f"[1/4] judging {len(heldout)} held-out pairs {how} with the base model (greedy)...")
     base = timed("base_eval", lambda: evaluate("base"))
     echo(f"      {_brief(base)} ({seconds['base_eval']:.0f} s)")
 
     trainable = train_top_layers(model, recipe.trainable_layers)
+    decisions = "scores" if fmt.kind == "pointwise" else "verdicts"
     echo(
-        f"[2/4] format warm-up: {recipe.warmup_steps} SFT steps on {len(train)} training pairs (both orders) with "
-        f"random verdicts; training the top {recipe.trainable_layers} layers ({trainable / 1e6:.1f}M parameters)..."
+        f"[2/4] format warm-up: {recipe.warmup_steps} SFT steps on {len(train)} training pairs, random {decisions}; "
+        f"training the top {recipe.trainable_layers} layers ({trainable / 1e6:.1f}M parameters)..."
     )
     from j1_plugin.trainers.warmup import format_warmup
 
@@ -199,6 +236,7 @@ def run_learning(
         lambda: format_warmup(
             model, out / "warmup-judge", train, formats=[fmt], reasoning=assessment_reasoning, tokenizer=tokenizer,
             steps=recipe.warmup_steps, learning_rate=recipe.warmup_learning_rate, seed=recipe.seed,
+            progress=progress,
         ),
     )  # fmt: skip
     tokenizer.padding_side = "left"
@@ -206,6 +244,7 @@ def run_learning(
     echo(f"      {_brief(warmup)} (warm-up {seconds['warmup']:.0f} s, judging {seconds['warmup_eval']:.0f} s)")
 
     curve: list[dict[str, Any]] = []
+    grpo_started = time.perf_counter()
 
     class HeldoutCurve(TrainerCallback):
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
@@ -214,26 +253,75 @@ def run_learning(
                 curve.append({"step": state.global_step, **point.summary()})
                 echo(f"      step {state.global_step}: {_brief(point)}")
                 model.train()
+            minutes = (time.perf_counter() - grpo_started) / 60
+            if recipe.grpo_minutes is not None and minutes >= recipe.grpo_minutes and not control.should_training_stop:
+                budget = f"the {recipe.grpo_minutes:g}-minute GRPO budget is spent"
+                echo(f"      stopping after step {state.global_step}: {budget}")
+                control.should_training_stop = True
 
+    halves = "both responses" if fmt.kind == "pointwise" else "both orders"
     echo(
-        f"[3/4] GRPO: {recipe.grpo_steps} steps x {recipe.pairs_per_step} pairs (both orders in the same batch), "
-        f"{recipe.num_generations} rollouts each at temperature 1.0, verdict reward..."
+        f"[3/4] GRPO: {recipe.grpo_steps} steps x {recipe.pairs_per_step} pairs ({halves} in the same batch), "
+        f"{recipe.num_generations} rollouts each at temperature 1.0, {REWARDS[recipe.format]}..."
     )
-    trainer = timed("grpo", lambda: _grpo(model, tokenizer, train, template, recipe, out / "grpo", [HeldoutCurve()]))
+    trainer = timed(
+        "grpo", lambda: _grpo(model, tokenizer, train, template, recipe, out / "grpo", [HeldoutCurve()], progress)
+    )
     trained_dir = out / "trained-judge"
     trainer.save_model(str(trained_dir))
     tokenizer.save_pretrained(str(trained_dir))
-    echo(f"      {_rollout_summary(trainer.state.log_history)} ({seconds['grpo']:.0f} s)")
+    echo(f"      {_rollout_summary(trainer.state.log_history, REWARDS[recipe.format])} ({seconds['grpo']:.0f} s)")
 
     echo("[4/4] judging the held-out pairs with the trained model...")
     tokenizer.padding_side = "left"
     trained = timed("trained_eval", lambda: evaluate("after GRPO"))
     echo(f"      {_brief(trained)} ({seconds['trained_eval']:.0f} s)")
 
+    seconds["grpo_steps"] = trainer.state.global_step
     run = Run(recipe, base, warmup, trained, Path(model_dir), trained_dir, out, seconds, curve,
               list(trainer.state.log_history))  # fmt: skip
     write_artefacts(run)
     return run
+
+
+def supervised_bound(
+    model_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    recipe: Recipe = DEMO,
+    *,
+    steps: int = 40,
+    echo: Callable[[str], None] = print,
+) -> HeldoutResult:
+    """Held-out result of a supervised baseline: SFT of the recipe's layers on the *right* decisions.
+
+    Same prompts, scaffold, layers and learning rate as the warm-up, ``steps`` steps, but every target
+    names the better response. It bounds what this model can learn from these pairs at this budget, so
+    a flat GRPO curve can be read: if the labels themselves teach little, the limit is the model.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from j1_plugin.trainers.warmup import format_warmup
+
+    template = judge_prompt_path(recipe.format)
+    fmt: JudgmentFormat = get_format(recipe.format, template=template)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    trainable = train_top_layers(model, recipe.trainable_layers)
+    echo(f"supervised baseline: {steps} SFT steps on the right decisions, top {recipe.trainable_layers} layers "
+         f"({trainable / 1e6:.1f}M parameters)...")  # fmt: skip
+    format_warmup(
+        model, Path(out_dir) / "supervised-judge", judgment_pairs("train", seed=recipe.seed), formats=[fmt],
+        reasoning=assessment_reasoning, tokenizer=tokenizer, steps=steps, learning_rate=recipe.warmup_learning_rate,
+        seed=recipe.seed, truthful=True,
+    )  # fmt: skip
+    tokenizer.padding_side = "left"
+    judge = HFJudge(model, tokenizer, device="cpu", batch_size=JUDGE_BATCH)
+    heldout = judgment_pairs("heldout", seed=recipe.seed, limit=recipe.heldout_limit)
+    result = judge_heldout("supervised", judge, fmt, heldout, Sampling(max_new_tokens=recipe.max_completion_length),
+                           chunk=JUDGE_BATCH)  # fmt: skip
+    echo(f"      {_brief(result)}")
+    return result
 
 
 def _brief(result: HeldoutResult) -> str:
@@ -246,8 +334,9 @@ def _brief(result: HeldoutResult) -> str:
     return ", ".join(shown)
 
 
-def _rollout_summary(history: list[dict[str, Any]]) -> str:
-    logged = [entry for entry in history if "rewards/verdict_reward/mean" in entry]
+def _rollout_summary(history: list[dict[str, Any]], reward: str) -> str:
+    key = f"rewards/{reward}/mean"
+    logged = [entry for entry in history if key in entry]
     if not logged:
         return "no rollout reward was logged"
     head, tail = logged[: max(1, len(logged) // 4)], logged[-max(1, len(logged) // 4) :]
@@ -257,8 +346,8 @@ def _rollout_summary(history: list[dict[str, Any]]) -> str:
         return 100 * sum(values) / len(values) if values else float("nan")
 
     return (
-        f"sampled rollouts, first -> last quarter of steps: verdict reward "
-        f"{mean(head, 'rewards/verdict_reward/mean'):.0f}% -> {mean(tail, 'rewards/verdict_reward/mean'):.0f}%, "
+        f"sampled rollouts, first -> last quarter of steps: {reward} "
+        f"{mean(head, key):.0f}% -> {mean(tail, key):.0f}%, "
         f"parse failures {mean(head, 'j1/parse_failure_rate'):.0f}% -> {mean(tail, 'j1/parse_failure_rate'):.0f}%"
     )
 
@@ -270,7 +359,8 @@ def write_artefacts(run: Run) -> dict[str, Path]:
         path = run.out_dir / f"judgments-{stem}.jsonl"
         with path.open("w", encoding="utf-8") as handle:
             for request, judgment in result.judged:
-                handle.write(json.dumps({"pair_id": request.pair_id, "order": request.order, "output": judgment.raw,
+                handle.write(json.dumps({"pair_id": request.pair_id, "order": request.order, "side": request.side,
+                                         "output": judgment.raw, "score": judgment.score if request.side else None,
                                          "status": judgment.status.value, "reason_code": judgment.reason_code,
                                          "verdict": judgment.verdict, "label": request.label}) + "\n")  # fmt: skip
         paths[stem] = path

@@ -56,6 +56,46 @@ def include_plugin_tasks_everywhere() -> None:
     manager.TaskManager.__init__ = __init__
 
 
+def task_names() -> list[tuple[str, str]]:
+    """(task or group name, benchmark) of every task YAML in the plugin task folders."""
+    import yaml
+
+    names = []
+    for folder in plugin_task_dirs():
+        for path in sorted(Path(folder).glob("*.yaml")):
+            if path.name.startswith("_"):
+                continue
+            try:
+                config = yaml.load(path.read_text("utf-8"), Loader=yaml.BaseLoader) or {}
+            except (OSError, yaml.YAMLError):
+                continue  # lm-eval reports a broken task file itself
+            if not isinstance(config, dict):
+                continue
+            if "group" in config:
+                names.append((str(config["group"]), "group: " + " ".join(map(str, config.get("task") or ()))))
+            elif "task" in config:
+                names.append((str(config["task"]), str((config.get("metadata") or {}).get("benchmark", ""))))
+    return names
+
+
+def eval_help() -> str:
+    """What ``j1 eval --help`` prints before lm-eval's own help: the J1 tasks and the --metadata keys."""
+    from j1_plugin.lmeval.options import METADATA_KEYS
+
+    lines = [
+        "j1 eval: lm-eval's CLI with every plugin's J1 tasks, and --apply_chat_template by default",
+        "(--no_chat_template turns it off). Example:",
+        '  j1 eval --model hf --model_args pretrained=MODEL --tasks j1_judgebench --metadata \'{"format": "pav"}\'',
+        "",
+        "J1 tasks (--tasks):",
+    ]
+    lines += [f"  {name:<30} {about}" for name, about in task_names()]
+    lines += ["", "J1 options, as one JSON object in --metadata (defaults in brackets):"]
+    lines += [f"  {key:<18} [{default}] {meaning}" for key, default, meaning in METADATA_KEYS]
+    lines += ["", "lm-eval's own options follow.", ""]
+    return "\n".join(lines)
+
+
 def _is_evaluation(argv: Sequence[str]) -> bool:
     return not argv or argv[0] not in ("ls", "validate", "-h", "--help")
 
@@ -76,6 +116,8 @@ def run_cli(argv: Sequence[str]) -> int:
     import j1_plugin.lmeval.filters  # noqa: F401  (registers the j1_verdict filter)
 
     args = list(argv)
+    if args[:1] in (["-h"], ["--help"]) or (args and args[0] == "run" and {"-h", "--help"} & set(args)):
+        print(eval_help())
     if "--no_chat_template" in args:
         args.remove("--no_chat_template")
     elif _is_evaluation(args) and not any(a.startswith("--apply_chat_template") for a in args):
@@ -89,7 +131,28 @@ def run_cli(argv: Sequence[str]) -> int:
         return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     finally:
         sys.argv = saved
+    written = _output_path(args)
+    if written is not None and Path(written).exists():
+        where = Path(written).resolve()
+        print(f"j1 eval: results (and samples, with --log_samples) are under {where}", file=sys.stderr)
     return 0
 
 
-__all__ = ["TASKS_DIR", "include_plugin_tasks_everywhere", "plugin_task_dirs", "run_cli", "task_manager"]
+def _output_path(args: Sequence[str]) -> str | None:
+    for index, arg in enumerate(args):
+        if arg in ("--output_path", "-o") and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--output_path="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+__all__ = [
+    "TASKS_DIR",
+    "eval_help",
+    "include_plugin_tasks_everywhere",
+    "plugin_task_dirs",
+    "run_cli",
+    "task_manager",
+    "task_names",
+]

@@ -4,28 +4,7 @@ Everything is chosen at run time, without editing YAML, through ``--metadata`` (
 ``TaskManager(metadata=...)``; ``--model_args`` entries arrive in the same mapping, which is how
 the tokenizer is found for truncation.
 
-======================= ============ ======================================================
-key                     default      meaning
-======================= ============ ======================================================
-``format``              ``pav``      judgment format (any registered, plugins included)
-``template``            none         prompt template file for that format
-``samples``             1            N for SC@N / Mean-Score@N (N > 1 samples at
-                                     ``temperature``/``top_p``, each a separate request)
-``temperature``         1.0          sampling temperature when ``samples`` > 1
-``top_p``               0.95         nucleus sampling when ``samples`` > 1
-``aggregate``           auto         ``vote`` (SC@N) or ``mean_score`` (Mean-Score@N);
-                                     auto: ``mean_score`` for score-only formats
-``single_order``        false        judge one seeded order per pair instead of both
-``seed``                1234         seed of the single-order choice (recorded in logs)
-``data_file``           none         local file in the hub schema instead of the hub
-``data_dir``            none         folder with ``<benchmark>.jsonl|json|parquet`` files
-``split``               per bench    hub split (e.g. JudgeBench ``claude``)
-``variant``             ``diagonal`` RM-Bench: ``diagonal`` or ``full`` (3x3 matrix)
-``domains``             all          PPE correctness: one domain or a list
-(others)                             any key a benchmark lists in ``pair_option_names``
-``max_prompt_tokens``   auto         token budget of the prompt (see truncation); auto =
-                                     tokenizer ``model_max_length`` minus ``max_gen_toks``
-======================= ============ ======================================================
+The keys, their defaults and meanings are :data:`METADATA_KEYS` (shown by ``j1 eval --help``).
 """
 
 from __future__ import annotations
@@ -40,6 +19,25 @@ from j1_plugin.benchmarks.base import LOCAL_SUFFIXES
 from j1_plugin.scoring import DEFAULT_SEED, default_aggregate
 
 DATA_DIR_ENV = "J1_DATA_DIR"
+
+# (key, default, meaning) of every --metadata option; `j1 eval --help` prints this table.
+METADATA_KEYS = (
+    ("format", "pav", "judgment format (any registered one, plugins' included)"),
+    ("template", "none", "prompt template file for that format"),
+    ("samples", "1", "N for SC@N / Mean-Score@N; N > 1 samples at temperature/top_p, one request each"),
+    ("temperature", "1.0", "sampling temperature when samples > 1"),
+    ("top_p", "0.95", "nucleus sampling when samples > 1"),
+    ("aggregate", "auto", "vote (SC@N) or mean_score (Mean-Score@N); auto: mean_score for score-only formats"),
+    ("single_order", "false", "judge one seeded order per pair instead of both"),
+    ("seed", str(DEFAULT_SEED), "seed of the single-order choice (recorded in the sample logs)"),
+    ("data_file", "none", "local file in the hub schema instead of the hub"),
+    ("data_dir", f"${DATA_DIR_ENV}", "folder with <benchmark>.jsonl|json|parquet files"),
+    ("split", "per benchmark", "hub split (e.g. JudgeBench claude)"),
+    ("variant", "diagonal", "RM-Bench: diagonal or full (3x3 matrix)"),
+    ("domains", "all", "PPE correctness: one domain or a list"),
+    ("max_prompt_tokens", "auto", "prompt token budget; auto = tokenizer model_max_length minus max_gen_toks"),
+    ("tokenizer", "pretrained=", "tokenizer that counts prompt tokens for max_prompt_tokens"),
+)
 
 
 def _flag(value: Any) -> bool:

@@ -42,6 +42,16 @@ from j1_plugin.scoring import (
 
 log = logging.getLogger("j1_plugin.lmeval")
 
+
+class _MetadataHintFilter(logging.Filter):
+    """Drop lm-eval's per-task "Custom kwargs can be passed to `--metadata`" hint: J1 tasks always read it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Custom kwargs can be passed to `--metadata`" not in record.getMessage()
+
+
+logging.getLogger("lm_eval.api.task").addFilter(_MetadataHintFilter())
+
 try:  # lm-eval is a dependency, but the scoring helpers below stay importable without it
     from lm_eval.api.instance import Instance
     from lm_eval.api.task import ConfigurableTask
@@ -83,6 +93,12 @@ def doc_to_pair(doc: dict[str, Any]) -> PreferencePair:
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _warn_once(message: str) -> None:
+    """Log ``message`` once per process (every task of a group loads its data with the same options)."""
+    log.warning(message)
+
+
 @functools.lru_cache(maxsize=8)
 def _load_tokenizer(name: str) -> Any:
     """The tokenizer ``name``, loaded once per process (every task of a group asks for it)."""
@@ -107,11 +123,10 @@ def _token_counter(options: EvalOptions, max_gen_toks: int) -> tuple[int | None,
             return None, None
         budget = limit - max_gen_toks
         if budget <= 0:
-            log.warning(
-                "j1: %s allows %d tokens, all of them for generation (%d); prompts are not truncated",
-                options.tokenizer,
-                limit,
-                max_gen_toks,
+            _warn_once(
+                f"j1: {options.tokenizer} allows {limit} tokens and max_gen_toks in --metadata is {max_gen_toks} "
+                "(4096 unless given there; --gen_kwargs does not reach data loading), so no prompt budget is left "
+                "and prompts are not truncated; put max_gen_toks (or max_prompt_tokens) in --metadata to set one"
             )
             return None, None
     counter = TokenizerCounter(tokenizer) if tokenizer is not None else CharEstimate()
@@ -172,6 +187,8 @@ class J1JudgeTask(ConfigurableTask):
         self.options = EvalOptions.from_metadata(config.get("metadata"))
         self.benchmark: Benchmark = get_benchmark(self.options.benchmark)
         self.fmt = get_format(self.options.format, template=self.options.template)
+        if self.options.samples > 1:  # so lm-eval's own logs and results show the sampling really used
+            config["generation_kwargs"] = self._sampling_kwargs(config.get("generation_kwargs"))
         super().__init__(data_dir=data_dir, cache_dir=cache_dir, download_mode=download_mode, config=config)
         self._plain_docs = super().eval_docs.to_list()
 
@@ -210,11 +227,15 @@ class J1JudgeTask(ConfigurableTask):
     def doc_to_target(self, doc, doc_to_target=None):
         return doc["chosen_position"]
 
-    def generation_kwargs(self) -> dict[str, Any]:
-        kwargs = deepcopy(self.config.generation_kwargs or {})
+    def _sampling_kwargs(self, base: dict[str, Any] | None) -> dict[str, Any]:
+        kwargs = deepcopy(base or {})
         if self.options.samples > 1:
             kwargs.update(do_sample=True, temperature=self.options.temperature, top_p=self.options.top_p, seed=None)
         return kwargs
+
+    def generation_kwargs(self) -> dict[str, Any]:
+        """The task's generation settings; with ``samples`` > 1, J1's sampling (temperature, top_p, no seed)."""
+        return self._sampling_kwargs(self.config.generation_kwargs)
 
     def construct_requests(self, doc, ctx, **kwargs):
         kwargs.pop("apply_chat_template", None)

@@ -23,7 +23,8 @@ from j1_plugin.training_data import judgment_rows
 NEUTRAL_REASONING = "I state what a good answer needs, check each response against it, then decide."
 
 
-Reasoning = str | Callable[[str | None], str]
+# A fixed reasoning text, or a function of the drawn decision (a verdict letter, or a pointwise score).
+Reasoning = str | Callable[[str | int], str]
 
 
 def format_warmup_dataset(
@@ -31,12 +32,17 @@ def format_warmup_dataset(
     formats: Sequence[str | JudgmentFormat] = ("pav",),
     seed: int = 0,
     reasoning: Reasoning = NEUTRAL_REASONING,
+    truthful: bool = False,
 ) -> Any:
     """Prompt-completion rows: each judgment prompt with a well-formed answer and a random decision.
 
     ``formats`` are names or format objects (e.g. with a custom template). ``reasoning`` is the
-    text inside the reasoning block, or a function of the drawn verdict (``None`` for pointwise)
-    that writes it, for reasoning scaffolds whose wording must agree with the verdict.
+    text inside the reasoning block, or a function of the drawn decision (the verdict letter, or
+    the score of a pointwise format) that writes it, for scaffolds whose wording must agree with it.
+
+    ``truthful=True`` makes the decision the right one instead (the better response's letter; score
+    8 for the better response and 2 for the worse): a supervised baseline that shows what the model
+    can learn from the labels themselves, not a warm-up.
     """
     import datasets
 
@@ -47,7 +53,13 @@ def format_warmup_dataset(
         for row in judgment_rows(pairs, fmt):
             scores = {"A": rng.randint(0, 10), "B": rng.randint(0, 10), "score": rng.randint(0, 10)}
             verdict = None if fmt.kind == "pointwise" else rng.choice("AB")
-            thought = reasoning(verdict) if callable(reasoning) else reasoning
+            if truthful:  # pairwise: the label's letter; pointwise: "A" stands for the chosen side
+                better = row["label"] or ("A" if row["side"] == "chosen" else "B")
+                verdict = None if verdict is None else better
+                high, low = (8, 2) if better == "A" else (2, 8)
+                scores = {"A": high, "B": low, "score": high}
+            decision = scores["score"] if verdict is None else verdict
+            thought = reasoning(decision) if callable(reasoning) else reasoning
             answer = fmt.write_output(thought, verdict=verdict, scores=scores)
             rows.append({"prompt": row["prompt"], "completion": [{"role": "assistant", "content": answer}]})
     return datasets.Dataset.from_list(rows)
@@ -65,14 +77,19 @@ def format_warmup(
     learning_rate: float = 3e-3,
     batch_size: int = 8,
     seed: int = 0,
+    progress: bool = False,
+    truthful: bool = False,
 ) -> Path:
     """Fine-tune ``model`` on :func:`format_warmup_dataset` with TRL's SFTTrainer; save to ``out_dir``.
 
     ``model`` is a path or hub id, or a loaded model (pass its ``tokenizer``; it is trained in
-    place, e.g. with only some layers trainable).
+    place, e.g. with only some layers trainable). ``progress`` shows the trainer's progress bar;
+    ``truthful`` trains on the right decisions (see :func:`format_warmup_dataset`).
     """
     from transformers import PrinterCallback
     from trl import SFTConfig, SFTTrainer
+
+    from j1_plugin.trainers.callbacks import show_bar_only
 
     out = Path(out_dir)
     args = SFTConfig(
@@ -84,14 +101,15 @@ def format_warmup(
         max_length=2048,
         logging_steps=max(1, steps // 5),
         seed=seed,
-        **CPU_SMOKE_SETTINGS,
+        **{**CPU_SMOKE_SETTINGS, "disable_tqdm": not progress},
     )
-    dataset = format_warmup_dataset(pairs, formats, seed, reasoning)
+    dataset = format_warmup_dataset(pairs, formats, seed, reasoning, truthful)
     loaded = not isinstance(model, (str, os.PathLike))
     trainer = SFTTrainer(
         model=model if loaded else str(model), args=args, train_dataset=dataset, processing_class=tokenizer
     )
     trainer.remove_callback(PrinterCallback)
+    show_bar_only(trainer)
     trainer.train()
     trainer.save_model(str(out))
     trainer.processing_class.save_pretrained(str(out))

@@ -36,6 +36,7 @@ import json
 import os
 import random
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,7 +139,7 @@ class J1Arguments:
 
 
 def bundled_recipes() -> list[str]:
-    """File names of the recipes shipped in ``j1_plugin/trainers/recipes``."""
+    """File names of the recipes shipped in ``trainers/recipes`` (installed as ``j1_plugin/trainers/recipes``)."""
     return sorted(path.name for path in RECIPES_DIR.glob("*.yaml"))
 
 
@@ -409,7 +410,11 @@ def _check_eval(training_args: Any, held_out: list[Any]) -> bool:
             "set eval_dataset or eval_fraction, or eval_strategy: 'no'"
         )
     if held_out and not evaluates:
-        raise RecipeError("a held-out set is given but eval_strategy is 'no'; set eval_strategy: steps and eval_steps")
+        raise RecipeError(
+            "a held-out set is given (eval_dataset or eval_fraction, perhaps from the recipe) but eval_strategy is "
+            "'no'; either evaluate on it (eval_strategy: steps, eval_steps: N) or drop it (--eval_fraction 0, "
+            "no eval_dataset)"
+        )
     return evaluates
 
 
@@ -573,11 +578,81 @@ def build_trainer(j1: J1Arguments, training_args: Any, model_args: Any) -> Any:
     return build_grpo(j1, training_args, model_args)
 
 
+COMMON_TRL_OPTIONS = (
+    "model_name_or_path", "output_dir", "max_steps", "learning_rate", "per_device_train_batch_size",
+    "num_generations", "max_completion_length", "beta", "use_peft", "use_vllm", "eval_strategy", "eval_steps",
+    "save_steps", "resume_from_checkpoint", "seed",
+)  # fmt: skip
+
+
+def _recipe_variants(name: str) -> list[str]:
+    try:
+        variants = _read_recipe(str(RECIPES_DIR / name)).get("variants") or {}
+    except RecipeError:
+        return []
+    return list(variants) if isinstance(variants, dict) else []
+
+
+def short_help(width: int = 100) -> str:
+    """The one-screen ``j1 train --help``: recipes, J1 options, the usual TRL ones, and how to see all."""
+    import dataclasses
+    import textwrap
+
+    lines = [
+        "usage: j1 train --config RECIPE [--variant NAME] [--OPTION VALUE ...]",
+        "",
+        "Train a J1 judge with TRL: online with pair-aware GRPO (trainer: grpo) or offline with DPO",
+        "(trainer: dpo). Every TRL and transformers training option is a recipe key or a --flag; flags",
+        "override the recipe. Also: python -m j1_plugin.trainers.train, or accelerate launch -m ...",
+        "",
+        "recipe:",
+        "  --config RECIPE       a YAML file, or a bundled recipe by name:",
+    ]
+    for name in bundled_recipes():
+        variants = _recipe_variants(name)
+        lines.append(f"                          {name}" + (f" (variants: {', '.join(variants)})" if variants else ""))
+    lines += [
+        f"                        bundled recipes: {RECIPES_DIR}",
+        f"                        accelerate configs: {ACCELERATE_DIR}",
+        "",
+        "J1 options:",
+    ]
+    indent = " " * 24
+    for spec in dataclasses.fields(J1Arguments):
+        flag = f"  --{spec.name}"
+        text = spec.metadata.get("help", "")
+        if spec.default is not dataclasses.MISSING and spec.default not in (None, False):
+            text += f" (default: {spec.default})"
+        elif spec.default_factory is not dataclasses.MISSING:
+            text += f" (default: {' '.join(map(str, spec.default_factory()))})"
+        wrapped = textwrap.wrap(text, width - len(indent))
+        first = f"{flag:<24}" if len(flag) < 24 else flag + "\n" + indent
+        lines.append(first + wrapped[0] if wrapped else flag)
+        lines += [indent + line for line in wrapped[1:]]
+    lines += ["", "often-used TRL options (any GRPOConfig / DPOConfig / ModelConfig field works):"]
+    lines += textwrap.wrap(", ".join(f"--{name}" for name in COMMON_TRL_OPTIONS), width, initial_indent="  ",
+                           subsequent_indent="  ")  # fmt: skip
+    lines += [
+        "",
+        "j1 train --help-all lists every TRL and transformers option with its help (GRPO's; add --trainer dpo",
+        "for DPO's). Examples: j1 train --config tiny_cpu.yaml;  j1 train --config j1_multitask.yaml --variant tiny",
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse a recipe and flags, build the trainer, train (or resume), save; returns the exit status."""
     from j1_plugin.plugins import NotRegisteredError, PluginError
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    # TRL's configs default gradient_checkpointing to True and its docs (and our recipes) use that name;
+    # transformers' rename warning about it says nothing a `j1 train` user can act on.
+    warnings.filterwarnings("ignore", message=r"`gradient_checkpointing` is deprecated", category=FutureWarning)
+    if "--help-all" in argv:
+        argv = [("--help" if arg == "--help-all" else arg) for arg in argv]
+    elif "-h" in argv or "--help" in argv:
+        print(short_help())
+        return 0
     try:
         j1, training_args, model_args = parse_arguments(argv)
         trainer = build_trainer(j1, training_args, model_args)

@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from transformers import Trainer, TrainerCallback
+from transformers import ProgressCallback, Trainer, TrainerCallback
 
 from j1_plugin.judges import HFJudge, Sampling
 from j1_plugin.plugins import get_format
@@ -157,3 +157,18 @@ class J1EvalCallback(TrainerCallback):
 
 
 __all__ = ["J1EvalCallback", "held_out_rows", "score_held_out"]
+
+
+class BarOnlyProgress(ProgressCallback):
+    """transformers' progress bar without its copy of every log dict (the logs still reach the log history)."""
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
+        return None
+
+
+def show_bar_only(trainer: Trainer) -> None:
+    """Swap ``trainer``'s progress callback (when its bar is on) for :class:`BarOnlyProgress`."""
+    if trainer.args.disable_tqdm:
+        return
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(BarOnlyProgress())
