@@ -72,9 +72,10 @@ def suite(tmp_path_factory):
 
 
 def evaluate(tasks, judge, **metadata):
+    limit = _limit(metadata)  # an lm-eval argument, not a J1 run option
     manager = task_manager(include_defaults=False, metadata=metadata)
     return lm_eval.simple_evaluate(
-        model=judge, tasks=tasks, task_manager=manager, bootstrap_iters=0, log_samples=True, **_limit(metadata)
+        model=judge, tasks=tasks, task_manager=manager, bootstrap_iters=0, log_samples=True, **limit
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from j1_plugin.benchmarks.base import TASKS_DIR
+from j1_plugin.lmeval.options import EvalOptions, MetadataError, check_metadata_keys
 from j1_plugin.plugins import task_dirs
 
 
@@ -29,7 +30,42 @@ def task_manager(extra: Sequence[str | Path] = (), **kwargs: Any):
     """
     from lm_eval.tasks import TaskManager
 
+    if kwargs.get("metadata"):
+        check_metadata_keys(kwargs["metadata"], pair_option_names())
     return TaskManager(include_path=[*plugin_task_dirs(), *map(str, extra)], **kwargs)
+
+
+def pair_option_names() -> list[str]:
+    """Run options that some registered benchmark reads (e.g. RM-Bench ``variant``)."""
+    from j1_plugin.plugins import get_benchmark, list_benchmarks
+
+    return sorted({name for bench in list_benchmarks() for name in get_benchmark(bench).pair_option_names})
+
+
+def _metadata_argument(args: Sequence[str]) -> str | None:
+    for index, arg in enumerate(args):
+        if arg == "--metadata" and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--metadata="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def check_cli_metadata(args: Sequence[str]) -> None:
+    """Refuse a ``--metadata`` that is not a JSON object of known J1 keys (one clear line, before any loading)."""
+    import json
+
+    text = _metadata_argument(args)
+    if text is None:
+        return
+    try:
+        metadata = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MetadataError(f"--metadata must be one JSON object: {exc}") from None
+    if not isinstance(metadata, dict):
+        raise MetadataError(f"--metadata must be one JSON object, got {type(metadata).__name__}")
+    check_metadata_keys(metadata, pair_option_names())
+    EvalOptions.from_metadata({"benchmark": "any", **metadata})  # value types and ranges
 
 
 def include_plugin_tasks_everywhere() -> None:
@@ -122,6 +158,12 @@ def run_cli(argv: Sequence[str]) -> int:
         args.remove("--no_chat_template")
     elif _is_evaluation(args) and not any(a.startswith("--apply_chat_template") for a in args):
         args.append("--apply_chat_template")
+    if _is_evaluation(args):
+        try:
+            check_cli_metadata(args)
+        except MetadataError as exc:
+            print(f"j1 eval: error: {exc}", file=sys.stderr)
+            return 2
     include_plugin_tasks_everywhere()
     saved = sys.argv
     sys.argv = ["lm_eval", *args]
@@ -149,6 +191,8 @@ def _output_path(args: Sequence[str]) -> str | None:
 
 __all__ = [
     "TASKS_DIR",
+    "MetadataError",
+    "check_cli_metadata",
     "eval_help",
     "include_plugin_tasks_everywhere",
     "plugin_task_dirs",

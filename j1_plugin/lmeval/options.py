@@ -10,7 +10,7 @@ The keys, their defaults and meanings are :data:`METADATA_KEYS` (shown by ``j1 e
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,10 +40,69 @@ METADATA_KEYS = (
 )
 
 
-def _flag(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+# Keys the J1 tasks read besides METADATA_KEYS: lm-eval's YAML ones and the generation budget.
+OTHER_KEYS = ("benchmark", "version", "max_gen_toks")
+
+
+class MetadataError(ValueError):
+    """A J1 run option (``--metadata``) with an unknown name or a value of the wrong kind."""
+
+
+def _flag(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise MetadataError(f"metadata {key!r} must be true or false, got {value!r}")
+
+
+def _whole(key: str, value: Any, minimum: int | None = None) -> int:
+    """``value`` as an int: a JSON integer or a string of digits, never a truncated float."""
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        number = int(value)
+    if number is None:
+        raise MetadataError(f"metadata {key!r} must be a whole number, got {value!r}")
+    if minimum is not None and number < minimum:
+        raise MetadataError(f"metadata {key!r} must be at least {minimum}, got {number}")
+    return number
+
+
+def _real(key: str, value: Any, low: float, high: float, low_open: bool) -> float:
+    try:
+        number = float(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or number != number:  # NaN
+        raise MetadataError(f"metadata {key!r} must be a number, got {value!r}")
+    if number < low or (low_open and number == low) or number > high:
+        bound = f"{'above' if low_open else 'at least'} {low:g} and at most {high:g}"
+        raise MetadataError(f"metadata {key!r} must be {bound}, got {value!r}")
+    return number
+
+
+def _prompt_budget(value: Any) -> int | str | None:
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "auto")):
+        return "auto" if isinstance(value, str) and value.strip().lower() == "auto" else None
+    return _whole("max_prompt_tokens", value, minimum=1)
+
+
+def check_metadata_keys(metadata: Mapping[str, Any], extra: Sequence[str] = ()) -> None:
+    """Refuse keys no J1 task reads (typos), naming the nearest known key; ``extra`` adds allowed names."""
+    import difflib
+
+    known = [key for key, _, _ in METADATA_KEYS] + list(OTHER_KEYS) + list(extra)
+    for key in metadata:
+        if key not in known:
+            near = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f"; known keys: {', '.join(sorted(known))}"
+            raise MetadataError(f"unknown --metadata key {key!r}{hint}")
 
 
 @dataclass(frozen=True)
@@ -73,23 +132,21 @@ class EvalOptions:
             benchmark=str(meta["benchmark"]),
             format=str(meta.get("format", "pav")),
             template=meta.get("template"),
-            samples=int(meta.get("samples", 1)),
-            temperature=float(meta.get("temperature", 1.0)),
-            top_p=float(meta.get("top_p", 0.95)),
+            samples=_whole("samples", meta.get("samples", 1), minimum=1),
+            temperature=_real("temperature", meta.get("temperature", 1.0), 0.0, 100.0, low_open=True),
+            top_p=_real("top_p", meta.get("top_p", 0.95), 0.0, 1.0, low_open=True),
             aggregate=meta.get("aggregate"),
-            single_order=_flag(meta.get("single_order", False)),
-            seed=int(meta.get("seed", DEFAULT_SEED)),
+            single_order=_flag("single_order", meta.get("single_order", False)),
+            seed=_whole("seed", meta.get("seed", DEFAULT_SEED)),
             data_file=meta.get("data_file"),
             data_dir=meta.get("data_dir") or os.environ.get(DATA_DIR_ENV),
             split=meta.get("split"),
             metadata=meta,
-            max_prompt_tokens=meta.get("max_prompt_tokens", "auto"),
+            max_prompt_tokens=_prompt_budget(meta.get("max_prompt_tokens", "auto")),
             tokenizer=meta.get("tokenizer") or meta.get("pretrained"),
         )
-        if options.samples < 1:
-            raise ValueError(f"metadata 'samples' must be at least 1, got {options.samples}")
         if options.aggregate not in (None, "vote", "mean_score"):
-            raise ValueError(f"metadata 'aggregate' must be 'vote' or 'mean_score', got {options.aggregate!r}")
+            raise MetadataError(f"metadata 'aggregate' must be 'vote' or 'mean_score', got {options.aggregate!r}")
         return options
 
     def aggregation(self, fmt: Any) -> str:
