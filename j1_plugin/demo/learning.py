@@ -193,16 +193,13 @@ def run_learning(
 
     ``progress`` shows progress bars for judging, the warm-up and GRPO (on stderr).
     """
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+    from transformers import TrainerCallback
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    template = judge_prompt_path(recipe.format)
-    fmt: JudgmentFormat = get_format(recipe.format, template=template)
-    heldout = judgment_pairs("heldout", seed=recipe.seed, limit=recipe.heldout_limit)
-    train = judgment_pairs("train", seed=recipe.seed)
-    sampling = Sampling(max_new_tokens=recipe.max_completion_length)
+    setup = _Judging.load(model_dir, recipe, progress)
+    fmt, model, tokenizer, heldout, train = setup.fmt, setup.model, setup.tokenizer, setup.heldout, setup.train
+    evaluate = setup.evaluate
     seconds: dict[str, float] = {}
 
     def timed(stage: str, work: Callable[[], Any]) -> Any:
@@ -210,13 +207,6 @@ def run_learning(
         result = work()
         seconds[stage] = round(time.perf_counter() - started, 1)
         return result
-
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    judge = HFJudge(model, tokenizer, device="cpu", batch_size=JUDGE_BATCH)
-
-    def evaluate(name: str) -> HeldoutResult:
-        return judge_heldout(name, judge, fmt, heldout, sampling, chunk=JUDGE_BATCH, progress=progress)
 
     how = "each response on its own" if fmt.kind == "pointwise" else "in both orders"
     echo(f"[1/4] judging {len(heldout)} held-out pairs {how} with the base model (greedy)...")
@@ -229,17 +219,7 @@ def run_learning(
         f"[2/4] format warm-up: {recipe.warmup_steps} SFT steps on {len(train)} training pairs, random {decisions}; "
         f"training the top {recipe.trainable_layers} layers ({trainable / 1e6:.1f}M parameters)..."
     )
-    from j1_plugin.trainers.warmup import format_warmup
-
-    timed(
-        "warmup",
-        lambda: format_warmup(
-            model, out / "warmup-judge", train, formats=[fmt], reasoning=assessment_reasoning, tokenizer=tokenizer,
-            steps=recipe.warmup_steps, learning_rate=recipe.warmup_learning_rate, seed=recipe.seed,
-            progress=progress,
-        ),
-    )  # fmt: skip
-    tokenizer.padding_side = "left"
+    timed("warmup", lambda: setup.fine_tune(out / "warmup-judge", recipe.warmup_steps, truthful=False))
     warmup = timed("warmup_eval", lambda: evaluate("warm-up only"))
     echo(f"      {_brief(warmup)} (warm-up {seconds['warmup']:.0f} s, judging {seconds['warmup_eval']:.0f} s)")
 
@@ -265,7 +245,8 @@ def run_learning(
         f"{recipe.num_generations} rollouts each at temperature 1.0, {REWARDS[recipe.format]}..."
     )
     trainer = timed(
-        "grpo", lambda: _grpo(model, tokenizer, train, template, recipe, out / "grpo", [HeldoutCurve()], progress)
+        "grpo",
+        lambda: _grpo(model, tokenizer, train, setup.template, recipe, out / "grpo", [HeldoutCurve()], progress),
     )
     trained_dir = out / "trained-judge"
     trainer.save_model(str(trained_dir))
@@ -273,7 +254,6 @@ def run_learning(
     echo(f"      {_rollout_summary(trainer.state.log_history, REWARDS[recipe.format])} ({seconds['grpo']:.0f} s)")
 
     echo("[4/4] judging the held-out pairs with the trained model...")
-    tokenizer.padding_side = "left"
     trained = timed("trained_eval", lambda: evaluate("after GRPO"))
     echo(f"      {_brief(trained)} ({seconds['trained_eval']:.0f} s)")
 
@@ -298,30 +278,62 @@ def supervised_bound(
     names the better response. It bounds what this model can learn from these pairs at this budget, so
     a flat GRPO curve can be read: if the labels themselves teach little, the limit is the model.
     """
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from j1_plugin.trainers.warmup import format_warmup
-
-    template = judge_prompt_path(recipe.format)
-    fmt: JudgmentFormat = get_format(recipe.format, template=template)
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    trainable = train_top_layers(model, recipe.trainable_layers)
+    setup = _Judging.load(model_dir, recipe)
+    trainable = train_top_layers(setup.model, recipe.trainable_layers)
     echo(f"supervised baseline: {steps} SFT steps on the right decisions, top {recipe.trainable_layers} layers "
          f"({trainable / 1e6:.1f}M parameters)...")  # fmt: skip
-    format_warmup(
-        model, Path(out_dir) / "supervised-judge", judgment_pairs("train", seed=recipe.seed), formats=[fmt],
-        reasoning=assessment_reasoning, tokenizer=tokenizer, steps=steps, learning_rate=recipe.warmup_learning_rate,
-        seed=recipe.seed, truthful=True,
-    )  # fmt: skip
-    tokenizer.padding_side = "left"
-    judge = HFJudge(model, tokenizer, device="cpu", batch_size=JUDGE_BATCH)
-    heldout = judgment_pairs("heldout", seed=recipe.seed, limit=recipe.heldout_limit)
-    result = judge_heldout("supervised", judge, fmt, heldout, Sampling(max_new_tokens=recipe.max_completion_length),
-                           chunk=JUDGE_BATCH)  # fmt: skip
+    setup.fine_tune(Path(out_dir) / "supervised-judge", steps, truthful=True)
+    result = setup.evaluate("supervised")
     echo(f"      {_brief(result)}")
     return result
+
+
+@dataclass
+class _Judging:
+    """What every stage of a run shares: the format, the judge model and its tokenizer, the pairs."""
+
+    recipe: Recipe
+    template: Path
+    fmt: JudgmentFormat
+    model: Any
+    tokenizer: Any
+    heldout: list
+    train: list
+    progress: bool = False
+
+    @classmethod
+    def load(cls, model_dir: str | os.PathLike[str], recipe: Recipe, progress: bool = False) -> _Judging:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        template = judge_prompt_path(recipe.format)
+        return cls(
+            recipe=recipe,
+            template=template,
+            fmt=get_format(recipe.format, template=template),
+            model=AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32),
+            tokenizer=AutoTokenizer.from_pretrained(model_dir),
+            heldout=judgment_pairs("heldout", seed=recipe.seed, limit=recipe.heldout_limit),
+            train=judgment_pairs("train", seed=recipe.seed),
+            progress=progress,
+        )
+
+    def evaluate(self, name: str) -> HeldoutResult:
+        """The held-out pairs judged greedily by the model as it is now (the judge sets eval mode, left padding)."""
+        judge = HFJudge(self.model, self.tokenizer, device="cpu", batch_size=JUDGE_BATCH)
+        sampling = Sampling(max_new_tokens=self.recipe.max_completion_length)
+        return judge_heldout(name, judge, self.fmt, self.heldout, sampling, chunk=JUDGE_BATCH, progress=self.progress)
+
+    def fine_tune(self, out: Path, steps: int, *, truthful: bool) -> None:
+        """SFT on the training pairs with the scaffold: random decisions (the warm-up) or the right ones."""
+        from j1_plugin.trainers.warmup import format_warmup
+
+        recipe = self.recipe
+        format_warmup(
+            self.model, out, self.train, formats=[self.fmt], reasoning=assessment_reasoning, tokenizer=self.tokenizer,
+            steps=steps, learning_rate=recipe.warmup_learning_rate, seed=recipe.seed, progress=self.progress,
+            truthful=truthful,
+        )  # fmt: skip
 
 
 def _brief(result: HeldoutResult) -> str:

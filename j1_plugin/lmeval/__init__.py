@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from j1_plugin.benchmarks.base import TASKS_DIR
-from j1_plugin.lmeval.options import EvalOptions, MetadataError, check_metadata_keys
+from j1_plugin.lmeval.options import METADATA_KEYS, EvalOptions, MetadataError, check_metadata_keys
 from j1_plugin.plugins import task_dirs
 
 
@@ -42,12 +42,14 @@ def pair_option_names() -> list[str]:
     return sorted({name for bench in list_benchmarks() for name in get_benchmark(bench).pair_option_names})
 
 
-def _metadata_argument(args: Sequence[str]) -> str | None:
+def _flag_value(args: Sequence[str], *names: str) -> str | None:
+    """The value given to the first of ``names`` in a command line (``--flag v`` or ``--flag=v``)."""
     for index, arg in enumerate(args):
-        if arg == "--metadata" and index + 1 < len(args):
+        if arg in names and index + 1 < len(args):
             return args[index + 1]
-        if arg.startswith("--metadata="):
-            return arg.split("=", 1)[1]
+        for name in names:
+            if arg.startswith(f"{name}="):
+                return arg.split("=", 1)[1]
     return None
 
 
@@ -55,7 +57,7 @@ def check_cli_metadata(args: Sequence[str]) -> None:
     """Refuse a ``--metadata`` that is not a JSON object of known J1 keys (one clear line, before any loading)."""
     import json
 
-    text = _metadata_argument(args)
+    text = _flag_value(args, "--metadata")
     if text is None:
         return
     try:
@@ -116,8 +118,6 @@ def task_names() -> list[tuple[str, str]]:
 
 def eval_help() -> str:
     """What ``j1 eval --help`` prints before lm-eval's own help: the J1 tasks and the --metadata keys."""
-    from j1_plugin.lmeval.options import METADATA_KEYS
-
     lines = [
         "j1 eval: lm-eval's CLI with every plugin's J1 tasks, and --apply_chat_template by default",
         "(--no_chat_template turns it off). Example:",
@@ -173,20 +173,11 @@ def run_cli(argv: Sequence[str]) -> int:
         return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     finally:
         sys.argv = saved
-    written = _output_path(args)
+    written = _flag_value(args, "--output_path", "-o")
     if written is not None and Path(written).exists():
         where = Path(written).resolve()
         print(f"j1 eval: results (and samples, with --log_samples) are under {where}", file=sys.stderr)
     return 0
-
-
-def _output_path(args: Sequence[str]) -> str | None:
-    for index, arg in enumerate(args):
-        if arg in ("--output_path", "-o") and index + 1 < len(args):
-            return args[index + 1]
-        if arg.startswith("--output_path="):
-            return arg.split("=", 1)[1]
-    return None
 
 
 __all__ = [

@@ -88,8 +88,12 @@ def _real(key: str, value: Any, low: float, high: float, low_open: bool) -> floa
 
 
 def _prompt_budget(value: Any) -> int | str | None:
-    if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "auto")):
-        return "auto" if isinstance(value, str) and value.strip().lower() == "auto" else None
+    """``"auto"``, ``None`` (no budget: ``null`` or ``"none"``) or a token count of at least 1."""
+    word = value.strip().lower() if isinstance(value, str) else None
+    if word == "auto":
+        return "auto"
+    if value is None or word == "none":
+        return None
     return _whole("max_prompt_tokens", value, minimum=1)
 
 
