@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,14 +48,6 @@ def test_a_reasoning_block_opened_again_after_the_answer_is_a_failure(name, verd
     reopened = f"{answer}<{fmt.reasoning_tags[0]}>{tail}"
     if f"</{fmt.reasoning_tags[-1]}>" not in tail:
         assert fmt.parse(reopened).reason_code == "unclosed_reasoning"
-
-
-def test_parsing_cost_does_not_grow_with_the_square_of_the_output():
-    fmt = get_format("pav")
-    started = time.perf_counter()
-    for output in ["<answer>" + "</answer>" * 200_000, "<think>x</think>" + "<answer>[[A]]" * 100_000]:
-        assert not fmt.parse(output).ok
-    assert time.perf_counter() - started < 5.0  # a quadratic scan of the first takes tens of seconds
 
 
 @settings(max_examples=200)

@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from j1_plugin.formats.parsing import REASON_CODES, ParseFailure, quote
+from j1_plugin.formats.parsing import REASON_CODES, ParseFailure, bounded_reason, quote
 from j1_plugin.records import Judgment, JudgmentRequest, Message, ParseStatus, PreferencePair, Verdict
 
 _PLACEHOLDER = re.compile(r"\{(question|response_a|response_b|response)\}")
@@ -168,4 +168,4 @@ class JudgmentFormat(ABC):
             echoed = self.echoed_instruction(text)
             if echoed is not None:
                 reason, code = f"the output copies the prompt's instructions ({quote(echoed)}); {reason}", "prompt_echo"
-            return Judgment(raw=text, status=failure.status, reason=reason, reason_code=code)
+            return Judgment(raw=text, status=failure.status, reason=bounded_reason(reason), reason_code=code)

@@ -35,8 +35,10 @@ failures by cause. The codes (:data:`REASON_CODES`):
 * ``prompt_echo`` (status as found): the failed output copies a sentence of the prompt's
   instructions; set by :meth:`~j1_plugin.formats.JudgmentFormat.parse`, which knows the prompt.
 
-Every function here works on plain ``str`` with ``str.rfind``/``str.find`` and small bounded
-regular expressions, so parsing cost grows linearly with the length of the output.
+Every function here works on plain ``str`` with ``str.rfind``/``str.find`` and regular expressions
+that never backtrack over more than a few characters, so parsing cost grows linearly with the length
+of the output (``benchmarks/parse_worst_case.py`` times the worst shapes found, at 10 MB). Failure
+reasons are at most :data:`REASON_CHARS` characters long.
 """
 
 from __future__ import annotations
@@ -46,15 +48,22 @@ from collections.abc import Sequence
 
 from j1_plugin.records import ParseStatus
 
-_VERDICT = re.compile(r"\[\[\s*([AB])\s*\]\]")
-_SCORE = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)\s*(?:/\s*10(?:\.0*)?)?\s*")
+_VERDICT = re.compile(r"\[\[\s*+([AB])\s*+\]\]")
+_VERDICT_OF = {letter: re.compile(rf"\[\[\s*+{letter}\s*+\]\]") for letter in "AB"}
+_SCORE = re.compile(r"\s*+([+-]?\d+(?:\.\d+)?)\s*+(?:/\s*+10(?:\.0*+)?)?\s*+")
 # A score written as prose ("Score: 7", "score_B = 6"); tags themselves never match (no < or >), nor
 # does a range ("score from 0 to 10", the instructions' own words, often copied by small judges).
-_LOOSE_SCORE = re.compile(r"\bscore(?:_?[AB])?\b[^<>\d\n]{0,24}\d(?![\d.]*\s*to\s*\d)", re.IGNORECASE)
+# The possessive quantifiers match exactly what greedy ones would, without backtracking.
+_LOOSE_SCORE = re.compile(r"\bscore(?:_?[AB])?\b[^<>\d\n]{0,24}+\d(?![\d.]*+\s*+to\s*\d)", re.IGNORECASE)
 
 MIN_SCORE = 0.0
 MAX_SCORE = 10.0
 QUOTE_CHARS = 40
+# The longest failure reason kept (plugin parsers included); longer ones are cut, ending in "...".
+REASON_CHARS = 300
+# A failure's explanation looks for a stray verdict or a prose score in at most this many characters
+# at the end of the answer region; the decision itself always reads the whole output.
+HINT_CHARS = 100_000
 
 # Reason codes by what a format asks for: every format, the answer block, score blocks.
 GENERAL_CODES = ("no_text", "unclosed_reasoning", "prompt_echo")
@@ -142,9 +151,9 @@ def last_block(region: str, tag: str) -> str | None:
 
 def read_verdict(content: str) -> str:
     """The single ``[[A]]``/``[[B]]`` verdict inside an answer block."""
-    found = set(_VERDICT.findall(content))
+    found = [letter for letter, pattern in _VERDICT_OF.items() if pattern.search(content)]
     if len(found) == 1:
-        return found.pop()
+        return found[0]
     if found:
         raise ParseFailure(ParseStatus.AMBIGUOUS, "the answer block names both [[A]] and [[B]]", "both_verdicts")
     raise ParseFailure(
@@ -163,9 +172,10 @@ def read_score(content: str, tag: str) -> float:
         )
     value = float(match.group(1))
     if not MIN_SCORE <= value <= MAX_SCORE:
+        shown = match.group(1) if len(match.group(1)) <= QUOTE_CHARS else quote(match.group(1))
         raise ParseFailure(
             ParseStatus.OUT_OF_RANGE,
-            f"<{tag}> score {match.group(1)} is outside {MIN_SCORE:g}..{MAX_SCORE:g}",
+            f"<{tag}> score {shown} is outside {MIN_SCORE:g}..{MAX_SCORE:g}",
             "score_out_of_range",
         )
     return value
@@ -200,9 +210,10 @@ def missing_block(region: str, tag: str, reasoning: str = "") -> ParseFailure:
             f"a {wanted} block appears only inside the reasoning, none after it",
             f"{family}_only_in_reasoning",
         )
-    loose = _VERDICT.search(region) if family == "answer" else _LOOSE_SCORE.search(region)
+    tail = region[-HINT_CHARS:]
+    loose = _VERDICT.search(tail) if family == "answer" else _LOOSE_SCORE.search(tail)
     if loose is not None:
-        found = quote(region[max(0, loose.start() - 24) : loose.end() + 12])
+        found = quote(tail[max(0, loose.start() - 24) : loose.end() + 12])
         what = "a verdict" if family == "answer" else "a score"
         return ParseFailure(
             ParseStatus.NO_ANSWER,
@@ -211,6 +222,11 @@ def missing_block(region: str, tag: str, reasoning: str = "") -> ParseFailure:
         )
     after = "nothing follows the reasoning" if reasoning and not region.strip() else f"found {quote(region)}"
     return ParseFailure(ParseStatus.NO_ANSWER, f"no {wanted} block after the reasoning; {after}", f"no_{family}_block")
+
+
+def bounded_reason(reason: str) -> str:
+    """``reason`` cut to :data:`REASON_CHARS` characters, so no failure carries a copy of a huge output."""
+    return reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 3] + "..."
 
 
 def format_score(value: float) -> str:
