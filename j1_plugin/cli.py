@@ -103,12 +103,21 @@ def print_score_report(report: dict[str, Any]) -> None:
 
 def _cmd_score(args: argparse.Namespace) -> int:
     from j1_plugin.plugins import get_benchmark, get_format
-    from j1_plugin.rescoring import read_judgment_lines, rescore
+    from j1_plugin.rescoring import JudgmentsFileError, read_judgments, rescore
 
     benchmark = get_benchmark(args.benchmark)
-    pairs = benchmark.load_pairs(args.data, args.split, **benchmark.rescoring_options)
-    fmt = get_format(args.format, template=args.template) if args.format else None
-    lines = read_judgment_lines(args.judgments)
+    saved = read_judgments(args.judgments)
+    if saved.format is not None and args.format not in (None, saved.format):
+        raise JudgmentsFileError(
+            f"{args.judgments}: the run judged with format {saved.format!r}, not --format {args.format!r}"
+        )
+    if saved.pairs is not None and args.data is None:
+        pairs = saved.pairs  # an lm-eval samples file carries its documents
+    else:
+        pairs = benchmark.load_pairs(args.data, args.split, **benchmark.rescoring_options)
+    name = args.format or saved.format
+    fmt = get_format(name, template=args.template) if name else None
+    lines = saved.lines
     if fmt is None and any("output" in line for _, line in lines):
         fmt = get_format("pos" if any("side" in line for _, line in lines) else "pav")
     report = rescore(
@@ -197,9 +206,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     score = commands.add_parser("score", help="score saved judgments (JSONL) with a benchmark's official rule")
     score.add_argument("--benchmark", required=True, help="benchmark name (see j1 plugins)")
-    score.add_argument("--data", default=None, help="local data file in the hub schema (default: the hub)")
+    score.add_argument(
+        "--data",
+        default=None,
+        help="local data file in the hub schema (default: the hub, or a samples file's own pairs)",
+    )
     score.add_argument("--split", default=None, help="hub split (default: the benchmark's)")
-    score.add_argument("--judgments", required=True, help="JSONL file of judgments")
+    score.add_argument(
+        "--judgments", required=True, help="JSONL file of judgments, or an lm-eval --log_samples file of a J1 task"
+    )
     score.add_argument("--format", default=None, help="format that parses 'output' lines (default pav, or pos)")
     score.add_argument("--template", default=None, help=argparse.SUPPRESS)
     score.add_argument("--aggregate", choices=("vote", "mean_score"), default=None, help="SC@N vote or mean score")

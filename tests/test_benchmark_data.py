@@ -153,10 +153,36 @@ def test_ppe_preference_follows_the_winner_and_skips_ties():
         {**base, "question_id": "c", "winner": "tie"},
         {**base, "question_id": "d", "winner": "tie (bothbad)"},
     ]
-    first, second = get_benchmark("ppe-preference").pairs_from_rows(rows)
+    pairs = get_benchmark("ppe-preference").pairs_from_rows(rows)
+    first, second = pairs
     assert (first.id, first.chosen, first.rejected, first.chosen_position) == ("a", "one", "two", "A")
     assert (second.id, second.chosen, second.rejected, second.chosen_position) == ("b", "two", "one", "B")
     assert second.responses("AB") == ("one", "two")
+    assert pairs.skipped == {"tie_rows": 2}
+
+
+@pytest.mark.parametrize("winner", ["Model_B", "model_a ", "a", ""])
+def test_a_mistyped_ppe_winner_is_an_error_not_a_tie(winner):
+    rows = [{**row, "winner": winner} if row["question_id"] == "pref-00001" else row for row in ppe_preference_rows(3)]
+    with pytest.raises(BenchmarkDataError) as caught:
+        get_benchmark("ppe-preference").pairs_from_rows(rows)
+    assert str(caught.value) == (
+        f"ppe-preference: row 1 (id 'pref-00001'): field 'winner' is {winner!r}; "
+        "expected 'model_a', 'model_b' or a tie ('tie', 'tie (bothbad)')"
+    )
+
+
+def test_ppe_rows_without_conflict_pairs_are_counted_and_ties_reach_the_loaded_pairs(tmp_path):
+    rows = [ppe_row("q1"), {**ppe_row("q2"), "sampled_conflict_pairs": []}, ppe_row("q3")]
+    pairs = get_benchmark("ppe-correctness").load_pairs(write_rows(rows, tmp_path / "ppe.jsonl"))
+    assert len(pairs) == 4 and pairs.skipped == {"rows_without_conflict_pairs": 1}
+    preference = get_benchmark("ppe-preference").load_pairs(
+        write_rows(ppe_preference_rows(4, ties=3), tmp_path / "p.jsonl")
+    )
+    assert len(preference) == 4 and preference.skipped == {"tie_rows": 3}
+    only_ties = write_rows(ppe_preference_rows(0, ties=2), tmp_path / "ties.jsonl")
+    with pytest.raises(BenchmarkDataError, match=r"holds no pairs to judge \(skipped: 2 tie rows\)"):
+        get_benchmark("ppe-preference").load_pairs(only_ties)
 
 
 def test_ppe_correctness_pair_ids_and_chosen_side_follow_the_scores():
@@ -384,7 +410,7 @@ def test_a_missing_local_file_is_a_clear_error(tmp_path, name):
 def test_a_broken_jsonl_line_is_named(tmp_path):
     path = tmp_path / "rb.jsonl"
     path.write_text(json.dumps(rewardbench_rows(1)[0]) + "\n{not json\n")
-    with pytest.raises(BenchmarkDataError, match=r"rewardbench: .*rb\.jsonl line 2 is not valid JSON"):
+    with pytest.raises(BenchmarkDataError, match=r"rewardbench: .*rb\.jsonl line 2: not valid JSON \(Expecting prop"):
         get_benchmark("rewardbench").load_pairs(path)
 
 

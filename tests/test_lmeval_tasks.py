@@ -117,6 +117,14 @@ def test_limit_counts_pairs_not_half_pairs(suite):
     assert res["results"]["j1_rewardbench"]["pairs,none"] == 3
 
 
+def test_rows_a_benchmark_skips_by_its_rules_are_counted_in_the_results(suite):
+    res = evaluate(["j1_ppe_preference", "j1_ppe_correctness"], ScriptedJudge([A]), data_dir=str(suite))
+    preference = res["results"]["j1_ppe_preference"]
+    assert preference["skipped_tie_rows,none"] == 2  # the suite's two tie rows, never judged
+    assert preference["pairs,none"] == 6
+    assert res["results"]["j1_ppe_correctness"]["skipped_rows_without_conflict_pairs,none"] == 0
+
+
 def test_single_order_mode_judges_the_seeded_order_once(suite):
     judge = ScriptedJudge([B])
     res = evaluate(["j1_judgebench"], judge, data_dir=str(suite), single_order=True, seed=7)

@@ -146,6 +146,24 @@ def test_the_real_judge_runs_through_j1_eval_on_the_hf_backend(suite, real_judge
         assert len(samples[task]) == 3, task
         assert_logged_judgments_are_the_parsers_reading_of_real_text(task, samples[task], "pav", max_gen_toks=48)
         assert_results_follow_the_na_rule(task, results["results"][task], samples[task])
+        assert_j1_score_of_the_samples_file_equals_the_run(out, task, results["results"][task], tmp_path)
+
+
+def assert_j1_score_of_the_samples_file_equals_the_run(out: Path, task: str, result: dict, cwd: Path) -> None:
+    """``j1 score`` reads lm-eval's own samples file (no data file) and gives the run's numbers."""
+    (samples_file,) = out.rglob(f"samples_{task}_*.jsonl")
+    benchmark = task.removeprefix("j1_")
+    scored = run_j1(["score", "--benchmark", benchmark, "--judgments", str(samples_file), "--json"], cwd=cwd)
+    assert scored.returncode == 0, scored.stderr
+    report = json.loads(scored.stdout)
+    assert report["pairs"] == result["pairs,none"] and report["unjudged_pairs"] == 0
+    numbers = {f"official_{k}": v for k, v in report["official"].items() if not isinstance(v, dict)}
+    numbers |= {f"j1_{k}": v for k, v in report["j1"].items()}
+    for key, value in numbers.items():
+        logged = result[f"{key},none"]
+        assert (value is None and math.isnan(logged)) or value == pytest.approx(logged), (task, key)
+    for code, count in report["failures"].items():
+        assert result[f"j1_failures/{code},none"] == count, (task, code)
 
 
 # ----------------------------------------------------------------------------- a real OpenAI-compatible server

@@ -850,6 +850,11 @@ def test_j1_score_reports_no_failures_when_everything_parsed(tmp_path, capsys):
     assert score_json(capsys, "rewardbench", data, judgments)["failures"] == {}
 
 
+SCORED = '{"pair_id": "0", "side": "chosen", "score": %s}'
+SAMPLED = '{"pair_id": "0", "order": "AB", "verdict": "A", "sample": %s}'
+SCORE_RULE = "line 1: 'score' must be a number in 0..10 or null"
+
+
 @pytest.mark.parametrize(
     ("lines", "message"),
     [
@@ -859,10 +864,25 @@ def test_j1_score_reports_no_failures_when_everything_parsed(tmp_path, capsys):
         (['{"pair_id": "0", "order": "AB", "verdict": "C"}'], "line 1: 'verdict' must be 'A', 'B', 'tie' or null"),
         (['{"pair_id": "0", "order": "AB", "verdict": "A"}', "", '{"pair_id": "1", "order": '],
          "line 3: not valid JSON"),
-        (['{"pair_id": 0, "order": "AB", "verdict": "A"}'], "line 1: 'pair_id' must be a string"),
+        (['{"pair_id": 0, "order": "AB", "verdict": "A"}'], "line 1: 'pair_id' must be a non-empty string, got 0"),
+        (['{"pair_id": " ", "order": "AB", "verdict": "A"}'], "line 1: 'pair_id' must be a non-empty string"),
         (['{"pair_id": "0", "order": "AB"}'], "line 1: needs 'output' or 'verdict'"),
-        (['{"pair_id": "0", "side": "chosen", "score": "high"}'], "line 1: 'score' must be a number or null"),
-        (['["pair_id", "0"]'], "line 1: expected a JSON object"),
+        ([SCORED % '"high"'], f"{SCORE_RULE}, got 'high'"),
+        ([SCORED % "1e300"], f"{SCORE_RULE}, got 1e+300"),
+        ([SCORED % "-0.5"], f"{SCORE_RULE}, got -0.5"),
+        ([SCORED % "NaN"], "line 1: not valid JSON (NaN is not a JSON number)"),
+        ([SCORED % "Infinity"], "line 1: not valid JSON (Infinity is not a JSON number)"),
+        ([SAMPLED % "-7"], "line 1: 'sample' must be a whole number from 0, got -7"),
+        ([SAMPLED % "1.5"], "line 1: 'sample' must be a whole number from 0, got 1.5"),
+        (['{"pair_id": "0", "order": "AB", "verdict": "A"}', '{"pair_id": "0", "order": "BA", "verdict": "B"}',
+          '{"pair_id": "0", "order": "AB", "verdict": "B"}'],
+         "line 3: repeats the judgment of line 1 (pair '0', order AB, sample 0); each is judged once"),
+        (['{"pair_id": "0", "order": "AB", "verdict": "B", "output": "<think>x</think><answer>[[A]]</answer>"}'],
+         "line 1: 'verdict' is 'B' but format 'pav' reads 'A' from 'output'; keep one of them, or make them agree"),
+        (['{"pair_id": "' + "9" * 5000 + '", "order": "AB", "verdict": "A"}'], "line 1: pair_id '99999999"),
+        (['{"pair_id": ' + "9" * 5000 + ', "order": "AB"}'], "line 1: not valid JSON (Exceeds the limit"),
+        (["[" * 200_000 + "]" * 200_000], "line 1: JSON nested too deeply to read"),
+        (['["pair_id", "0"]'], "line 1: expected a JSON object, got list"),
     ],
 )  # fmt: skip
 def test_j1_score_names_the_file_line_of_a_bad_judgment(tmp_path, capsys, lines, message):
@@ -874,6 +894,35 @@ def test_j1_score_names_the_file_line_of_a_bad_judgment(tmp_path, capsys, lines,
     assert out == ""
     assert err.startswith("j1: ")
     assert f"{judgments} {message}" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"pair_id": "0", "order": "AB", "verdict": "A"}\n'.encode("utf-16"), "is UTF-16 text; save it as UTF-8"),
+        (b'{"pair_id": "0", "order": "AB", "verdict": "A"}\n{"pair_id": "caf\xe9"}\n',
+         "line 2: not UTF-8 text (byte 0xe9 at column 17)"),
+    ],
+)  # fmt: skip
+def test_j1_score_names_the_file_and_line_of_bad_bytes(tmp_path, capsys, content, message):
+    data = write_jsonl(rewardbench_rows(1), tmp_path / "rb.jsonl")
+    judgments = tmp_path / "bad.jsonl"
+    judgments.write_bytes(content)
+    code, out, err = run_j1(capsys, "--benchmark", "rewardbench", "--data", data, "--judgments", judgments)
+    assert (code, out) == (2, "")
+    assert err == f"j1: {judgments} {message}\n"
+
+
+def test_a_line_with_an_output_and_the_verdict_it_reads_as_is_accepted(tmp_path, capsys):
+    data = write_jsonl(rewardbench_rows(1), tmp_path / "rb.jsonl")
+    output = "<think>x</think><answer>[[A]]</answer>"
+    judgments = write_jsonl(
+        [{"pair_id": "0", "order": "AB", "verdict": "A", "output": output},
+         {"pair_id": "0", "order": "BA", "verdict": None, "output": "<think>x</think>"}],
+        tmp_path / "j.jsonl",
+    )  # fmt: skip
+    report = score_json(capsys, "rewardbench", data, judgments)
+    assert report["judgments"] == 2 and report["failures"] == {"no_answer_block": 1}
 
 
 def test_rescore_refuses_mixed_pairwise_and_pointwise_lines():

@@ -11,7 +11,6 @@ official scores average over) and, for RM-Bench, ``cell`` (chosen style, rejecte
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 import j1_plugin.tasks
+from j1_plugin.files import iter_jsonl, read_json
 from j1_plugin.records import PreferencePair, first_duplicate_id
 from j1_plugin.scoring import OfficialScores, PairOutcome, measured
 
@@ -38,25 +38,20 @@ def read_table(path: str | os.PathLike[str], dataset: str) -> list[dict[str, Any
         raise BenchmarkDataError(f"{dataset}: data file {path} does not exist")
     suffix = path.suffix.lower()
     if suffix == ".parquet":
+        import pyarrow
         import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pylist()
-    if suffix == ".jsonl":
-        rows = []
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise BenchmarkDataError(f"{dataset}: {path} line {number} is not valid JSON: {exc.msg}") from None
-        return rows
-    if suffix == ".json":
         try:
-            data = json.loads(path.read_text("utf-8"))
-        except json.JSONDecodeError as exc:
-            raise BenchmarkDataError(f"{dataset}: {path} is not valid JSON: {exc}") from None
+            return pq.read_table(path).to_pylist()
+        except (pyarrow.ArrowException, OSError) as exc:
+            raise BenchmarkDataError(f"{dataset}: {path} is not a readable Parquet file ({exc})") from None
+    try:
+        if suffix == ".jsonl":
+            return [row for _, row in iter_jsonl(path, BenchmarkDataError)]
+        data = read_json(path, BenchmarkDataError) if suffix == ".json" else None
+    except BenchmarkDataError as exc:  # the message names the file; name the dataset too when it differs
+        raise BenchmarkDataError(str(exc) if dataset == str(path) else f"{dataset}: {exc}") from None
+    if suffix == ".json":
         if isinstance(data, dict) and isinstance(data.get("data"), list):
             data = data["data"]
         if not isinstance(data, list):
@@ -80,6 +75,23 @@ def pair_from_positions(
         raise ValueError(f"pair {pair_id!r}: the better response must be 'A' or 'B', got {better!r}")
     chosen, rejected = (first, second) if better == "A" else (second, first)
     return PreferencePair(pair_id, prompt, chosen, rejected, metadata=metadata, chosen_position=better)
+
+
+class Pairs(list):
+    """A benchmark's pairs, with the rows its documented rules skipped counted by reason.
+
+    ``skipped`` maps each of the benchmark's :attr:`Benchmark.skip_reasons` to a row count (zero
+    included), so a run can report what it left out instead of shrinking in silence.
+    """
+
+    def __init__(self, pairs: Iterable[PreferencePair] = (), skipped: Mapping[str, int] | None = None) -> None:
+        super().__init__(pairs)
+        self.skipped: dict[str, int] = dict(skipped or {})
+
+
+def skipped_counts(pairs: Sequence[PreferencePair]) -> dict[str, int]:
+    """The skip counts of ``pairs`` if it is a :class:`Pairs`, else none."""
+    return dict(getattr(pairs, "skipped", {}))
 
 
 class RowReader:
@@ -153,6 +165,8 @@ class Benchmark:
     pair_option_names: ClassVar[tuple[str, ...]] = ()
     # Options for ``j1 score``: pairs wide enough to look up any judged pair id.
     rescoring_options: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    # Why rows may be left out by the benchmark's own rules (e.g. PPE's ties); each is counted.
+    skip_reasons: ClassVar[tuple[str, ...]] = ()
 
     def load_rows(self, data_file: str | os.PathLike[str] | None = None, split: str | None = None) -> list[dict]:
         """Rows from ``data_file`` if given, else from the hub."""
@@ -177,16 +191,20 @@ class Benchmark:
         """Preference pairs from the hub or a local file, validated row by row."""
         return self.checked(self.pairs_from_rows(self.load_rows(data_file, split), **options))
 
-    def checked(self, pairs: list[PreferencePair]) -> list[PreferencePair]:
-        """``pairs`` if there are some and their ids are unique, else a :class:`BenchmarkDataError`."""
+    def checked(self, pairs: list[PreferencePair]) -> Pairs:
+        """``pairs`` (skip counts kept) if there are some, with unique ids; else a :class:`BenchmarkDataError`."""
+        skipped = {reason: 0 for reason in self.skip_reasons} | skipped_counts(pairs)
         if not pairs:
-            raise BenchmarkDataError(f"{self.name}: the data holds no pairs to judge")
+            left_out = ", ".join(f"{count} {reason.replace('_', ' ')}" for reason, count in skipped.items() if count)
+            raise BenchmarkDataError(
+                f"{self.name}: the data holds no pairs to judge" + (f" (skipped: {left_out})" if left_out else "")
+            )
         duplicate = first_duplicate_id(pairs)
         if duplicate is not None:
             raise BenchmarkDataError(
                 f"{self.name}: pair id {duplicate!r} occurs twice; pair ids ({self.pair_id_rule}) must be unique"
             )
-        return pairs
+        return Pairs(pairs, skipped)
 
     def official(self, outcomes: Sequence[PairOutcome], **options: Any) -> OfficialScores:
         raise NotImplementedError

@@ -1,8 +1,10 @@
 """PPE (Preference Proxy Evaluations): human preference and best-of-K correctness.
 
 Human preference (``lmarena-ai/PPE-Human-Preference-V1``, split ``test``): rows whose ``winner``
-is ``model_a`` or ``model_b`` (ties are skipped). Pair id: the row's ``question_id``. ``"AB"``
-shows ``response_1`` (model_a's answer) first. Official: accuracy under one seeded order.
+is ``model_a`` or ``model_b``. Ties (a ``winner`` that starts with ``tie``, such as ``tie`` or
+``tie (bothbad)``) are skipped and counted as ``tie_rows``; any other ``winner`` is an error naming
+the row. Pair id: the row's ``question_id``. ``"AB"`` shows ``response_1`` (model_a's answer)
+first. Official: accuracy under one seeded order.
 
 Correctness (five ``lmarena-ai/PPE-<domain>-Best-of-K`` datasets, split ``train``): each row
 holds ``response_1`` … ``response_32``, their ``scores`` (correct or not) and
@@ -11,6 +13,8 @@ holds ``response_1`` … ``response_32``, their ``scores`` (correct or not) and
 (EvalPlanner/J1 protocol): accuracy per domain under one seeded order, overall = plain mean of
 the domains present. A local file holds rows of any domains, each with a ``domain`` field
 (``mmlu-pro``, ``math``, ``gpqa``, ``mbpp-plus``, ``ifeval``), unless the task names one domain.
+A row whose ``sampled_conflict_pairs`` is empty (all 32 responses right, or all wrong) gives no pair
+and is counted as ``rows_without_conflict_pairs``.
 """
 
 from __future__ import annotations
@@ -20,8 +24,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from j1_plugin.benchmarks.base import Benchmark, RowReader, load_hub_rows, pair_from_positions, read_table
-from j1_plugin.records import PreferencePair
+from j1_plugin.benchmarks.base import Benchmark, Pairs, RowReader, load_hub_rows, pair_from_positions, read_table
 from j1_plugin.scoring import OfficialScores, PairOutcome, mean_by_group, percent, plain_mean
 
 CORRECTNESS_HUB_IDS = {
@@ -42,14 +45,19 @@ class PPEPreference(Benchmark):
     default_split = "test"
     pair_id_rule = "the row's `question_id`"
     official_keys = ("accuracy",)
+    skip_reasons = ("tie_rows",)
 
-    def pairs_from_rows(self, rows: Iterable[Mapping[str, Any]], **options: Any) -> list[PreferencePair]:
-        pairs = []
+    def pairs_from_rows(self, rows: Iterable[Mapping[str, Any]], **options: Any) -> Pairs:
+        pairs = Pairs(skipped={"tie_rows": 0})
         for index, row in enumerate(rows):
             read = RowReader(self.name, row, index, "question_id")
             winner = read.text("winner")
+            if winner.startswith("tie"):
+                pairs.skipped["tie_rows"] += 1  # ties are not judged
+                continue
             if winner not in ("model_a", "model_b"):
-                continue  # ties are not judged
+                expected = "expected 'model_a', 'model_b' or a tie ('tie', 'tie (bothbad)')"
+                raise read.fail("winner", f"is {winner!r}; {expected}")
             pairs.append(
                 pair_from_positions(
                     read.identifier("question_id"),
@@ -73,6 +81,7 @@ class PPECorrectness(Benchmark):
     pair_id_rule = "`<domain>:<question_id>:<i>:<j>` for conflict pair [i, j] (0-based response indices)"
     official_keys = ("overall", *DOMAINS)
     pair_option_names = ("domains",)
+    skip_reasons = ("rows_without_conflict_pairs",)
 
     def official_key_names(self, domains: Any = None, **options: Any) -> tuple[str, ...]:
         return ("overall", *self._domains(domains))
@@ -102,13 +111,17 @@ class PPECorrectness(Benchmark):
             rows += [{**row, "domain": domain} for row in load_hub_rows(CORRECTNESS_HUB_IDS[domain], split or "train")]
         return rows
 
-    def load_pairs(self, data_file=None, split=None, domains=None, **options: Any) -> list[PreferencePair]:
-        rows = self.load_rows(data_file, split, domains)
+    def load_pairs(self, data_file=None, split=None, domains=None, **options: Any) -> Pairs:
         selected = set(self._domains(domains))
-        return self.checked([p for p in self.pairs_from_rows(rows, **options) if p.metadata["group"] in selected])
+        rows = [
+            row
+            for row in self.load_rows(data_file, split, domains)
+            if not isinstance(row, Mapping) or row.get("domain") in selected or row.get("domain") not in DOMAINS
+        ]
+        return self.checked(self.pairs_from_rows(rows, **options))
 
-    def pairs_from_rows(self, rows: Iterable[Mapping[str, Any]], **options: Any) -> list[PreferencePair]:
-        pairs = []
+    def pairs_from_rows(self, rows: Iterable[Mapping[str, Any]], **options: Any) -> Pairs:
+        pairs = Pairs(skipped={"rows_without_conflict_pairs": 0})
         for index, row in enumerate(rows):
             read = RowReader(self.name, row, index, "question_id")
             domain = read.choice("domain", DOMAINS)
@@ -120,6 +133,8 @@ class PPECorrectness(Benchmark):
                 if not isinstance(flag, bool):
                     raise read.fail("scores", f"item {position} must be a boolean, got {type(flag).__name__}")
             conflicts = read.get("sampled_conflict_pairs", (list, tuple))
+            if not conflicts:
+                pairs.skipped["rows_without_conflict_pairs"] += 1
             for position, conflict in enumerate(conflicts):
                 if (
                     not isinstance(conflict, (list, tuple))

@@ -125,7 +125,8 @@ def ppe_preference_rows(count: int = 8, *, ties: int = 2, seed: int = 0) -> list
     rng, rows = random.Random(seed), []
     for index in range(count + ties):
         q = SumQuestion(rng)
-        winner = "tie" if index >= count else rng.choice(("model_a", "model_b"))
+        tie = ("tie", "tie (bothbad)")[index % 2]
+        winner = tie if index >= count else rng.choice(("model_a", "model_b"))
         first, second = (q.right, q.wrong) if winner != "model_b" else (q.wrong, q.right)
         rows.append(
             {

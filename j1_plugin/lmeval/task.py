@@ -25,7 +25,7 @@ from copy import deepcopy
 from functools import cached_property
 from typing import Any
 
-from j1_plugin.benchmarks.base import Benchmark, BenchmarkDataError
+from j1_plugin.benchmarks.base import Benchmark, BenchmarkDataError, skipped_counts
 from j1_plugin.formats.truncation import CharEstimate, TokenizerCounter, fit_pair
 from j1_plugin.lmeval.options import EvalOptions
 from j1_plugin.plugins import get_benchmark, get_format
@@ -62,6 +62,7 @@ DETAIL_KEY = "pairs"
 TRUNCATED_KEY = "truncated_pairs"
 FAILURES_PREFIX = "j1_failures/"
 OTHER_FAILURES = "other"
+SKIPPED_INFO = "j1_skipped_rows"
 
 
 # ----------------------------------------------------------------------------- documents
@@ -153,10 +154,25 @@ def load_docs(**metadata: Any) -> Any:
     if truncated:
         log.warning("j1: %s: %d of %d pairs were truncated to fit %s prompt tokens", benchmark.name, truncated,
                     len(docs), budget)  # fmt: skip
-    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
+    skipped = skipped_counts(pairs)
+    for reason, count in skipped.items():
+        if count:
+            log.warning("j1: %s: %d %s skipped by the benchmark's rules (reported as skipped_%s)", benchmark.name,
+                        count, reason.replace("_", " "), reason)  # fmt: skip
+    # The skip counts travel with the dataset, so the task reports them as metrics.
+    info = datasets.DatasetInfo(description=json.dumps({SKIPPED_INFO: skipped}))
+    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs, info=info)})
 
 
 # ----------------------------------------------------------------------------- requests
+
+
+def _skipped_from_info(info: Any) -> dict[str, int]:
+    """The skip counts :func:`load_docs` stored in the dataset's description (none for other datasets)."""
+    try:
+        return {str(k): int(v) for k, v in json.loads(info.description or "{}").get(SKIPPED_INFO, {}).items()}
+    except (ValueError, AttributeError):
+        return {}
 
 
 def swap_prompt(ctx: Any, original: str, replacement: str) -> Any:
@@ -191,6 +207,7 @@ class J1JudgeTask(ConfigurableTask):
             config["generation_kwargs"] = self._sampling_kwargs(config.get("generation_kwargs"))
         super().__init__(data_dir=data_dir, cache_dir=cache_dir, download_mode=download_mode, config=config)
         self._plain_docs = super().eval_docs.to_list()
+        self.skipped = dict.fromkeys(self.benchmark.skip_reasons, 0) | _skipped_from_info(super().eval_docs.info)
 
     def fewshot_docs(self):
         """None: judge tasks are zero-shot (lm-eval would otherwise copy every document into a pool)."""
@@ -305,8 +322,12 @@ class J1JudgeTask(ConfigurableTask):
     def failure_names(self) -> list[str]:
         return [FAILURES_PREFIX + code for code in (*self.fmt.reason_codes, OTHER_FAILURES)]
 
+    @cached_property
+    def skipped_names(self) -> list[str]:
+        return [f"skipped_{reason}" for reason in self.benchmark.skip_reasons]
+
     def metric_names(self) -> list[str]:
-        return self.official_names + [f"j1_{key}" for key in J1_KEYS] + self.failure_names
+        return self.official_names + [f"j1_{key}" for key in J1_KEYS] + self.failure_names + self.skipped_names
 
     def corpus_scores(self, records: list[dict[str, Any]]) -> dict[str, float]:
         """Every metric of the corpus at once. lm-eval asks once per metric, each time with a list of
@@ -335,6 +356,7 @@ class J1JudgeTask(ConfigurableTask):
             name = name if name in failures else FAILURES_PREFIX + OTHER_FAILURES
             failures[name] += count
         flat.update(failures)
+        flat.update({f"skipped_{reason}": float(count) for reason, count in self.skipped.items()})
         return {key: (math.nan if value is None else value) for key, value in flat.items()}
 
     def aggregation(self):
@@ -352,7 +374,8 @@ class J1JudgeTask(ConfigurableTask):
 
     def higher_is_better(self):
         better = dict.fromkeys(self.metric_names(), True)
-        for key in ("j1_flip_rate", "j1_tie_rate", "j1_parse_failure_rate", TRUNCATED_KEY, *self.failure_names):
+        for key in ("j1_flip_rate", "j1_tie_rate", "j1_parse_failure_rate", TRUNCATED_KEY, *self.failure_names,
+                    *self.skipped_names):  # fmt: skip
             better[key] = False
         better[DETAIL_KEY] = True
         return better
