@@ -9,17 +9,22 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from j1_plugin.models import DEFAULT_MODEL, ModelSourceError
-from j1_plugin.plugins import KINDS, PluginError, get_plugin_manager
+from j1_plugin.errors import DEBUG_ENV
+from j1_plugin.errors import report as report_error
+from j1_plugin.models import DEFAULT_MODEL
+from j1_plugin.plugins import KINDS, get_plugin_manager
 from j1_plugin.scoring import DEFAULT_SEED
 
 
 def plugin_report() -> dict[str, Any]:
-    """Every loaded plugin with what it registers, plus the plugins that failed to load."""
+    """Every loaded plugin with what it registers, plus the plugins that failed to load or were disabled."""
     pm = get_plugin_manager()
     registry = pm.registry
     plugins = []
+    failed_names = {failure.name for failure in pm.failures}
     for name, _plugin in pm.list_name_plugin():
+        if name in failed_names:
+            continue
         distribution, version = pm.distributions.get(name, (None, None))
         entry: dict[str, Any] = {"name": name, "distribution": distribution, "version": version}
         for kind in KINDS:
@@ -37,7 +42,7 @@ def _print_plugins(report: dict[str, Any]) -> None:
             names = plugin[f"{kind}s"]
             print(f"  {kind + 's:':<12}{', '.join(names) if names else '-'}")
     if report["failed"]:
-        print("not loaded:")
+        print("not loaded (or disabled):")
         for failure in report["failed"]:
             source = f" ({failure['distribution']})" if failure["distribution"] else ""
             print(f"  {failure['name']}{source}: {failure['error']}")
@@ -166,6 +171,9 @@ def _cmd_suite(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="j1", description="J1 thinking LLM judges: formats, benchmarks, training.")
+    parser.add_argument(
+        "--debug", action="store_true", help=f"show the full traceback of an error (or set {DEBUG_ENV}=1)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     plugins = commands.add_parser("plugins", help="list loaded plugins and what each registers")
@@ -260,6 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--debug"]:  # before the command, so eval and train pass every later flag on untouched
+        argv = argv[1:]
+        os.environ[DEBUG_ENV] = "1"
     if argv[:1] == ["eval"]:
         from j1_plugin.lmeval import run_cli
 
@@ -273,9 +284,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return args.handler(args)
     except BrokenPipeError:
         raise
-    except (PluginError, ModelSourceError, LookupError, ValueError, OSError) as exc:
-        print(f"j1: {exc}", file=sys.stderr)
-        return 2
+    except Exception as exc:  # one line; J1_DEBUG=1 or --debug keeps the traceback
+        return report_error("j1", exc)
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def iter_jsonl(path: str | os.PathLike[str], error: type[ValueError]) -> Iterato
         for number, raw in enumerate(handle, start=1):
             if number == 1:
                 _check_not_wide(path, raw, error)
-            text = _decode(raw, path, number, error)
+            text = _decode(raw, path, number, error).rstrip("\r\n")
             if text.strip():
                 yield number, parse_json(text, f"{path} line {number}", error)
 

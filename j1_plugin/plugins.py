@@ -4,8 +4,9 @@
 * Third-party plugins are entry points in the ``j1_plugin`` group.
 * ``J1_PLUGINS`` restricts which entry-point plugins load: a comma-separated list of entry-point
   names (empty string: none). Built-ins always load.
-* A plugin that fails to import is skipped, reported by name with its error (a warning, and in
-  ``j1 plugins``); everything else still loads.
+* A plugin that fails to import, or whose hook raises or registers a malformed object, is left
+  out whole, reported once by name with its error (a warning, and in ``j1 plugins``); everything
+  else still loads. A ``J1_PLUGINS`` name that matches no installed plugin is reported the same way.
 * Two plugins registering the same name for the same kind is an error naming both providers.
 """
 
@@ -93,29 +94,56 @@ def _registration_name(kind: str, obj: Any) -> str:
 
 
 class Registry:
-    """Everything the loaded plugins registered, by kind and name."""
+    """Everything the loaded plugins registered, by kind and name.
 
-    def __init__(self, pm: pluggy.PluginManager) -> None:
+    Each plugin's hooks run first into a staging list; a plugin whose hook raises or registers a
+    malformed object is left out whole (none of its registrations count) and reported through
+    ``on_failure``, so one broken plugin never takes the others down. The built-ins are not a
+    third party: a failure there is raised.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager, on_failure: Callable[[str, str], None] | None = None) -> None:
         self._entries: dict[str, dict[str, Registration]] = {kind: {} for kind in KINDS}
+        staged: dict[str, list[Registration]] = {}
+        failed: set[str] = set()
         for kind, hook_name in KINDS.items():
             # get_hookimpls() lists implementations in registration order, so built-ins come first.
             for impl in getattr(pm.hook, hook_name).get_hookimpls():
-                self._collect(kind, hook_name, impl)
+                plugin = impl.plugin_name
+                if plugin in failed:
+                    continue
+                try:
+                    staged.setdefault(plugin, []).extend(self._collect(kind, hook_name, impl))
+                except PluginError as exc:
+                    if plugin == BUILTIN_PLUGIN_NAME or on_failure is None:
+                        raise
+                    failed.add(plugin)
+                    staged.pop(plugin, None)
+                    on_failure(plugin, str(exc))
+        for registrations in staged.values():
+            for entry in registrations:
+                self._add(entry)
 
-    def _collect(self, kind: str, hook_name: str, impl: pluggy.HookImpl) -> None:
+    def _add(self, entry: Registration) -> None:
+        existing = self._entries[entry.kind].get(entry.name)
+        if existing is not None:
+            raise DuplicateRegistrationError(
+                f"{entry.kind} {entry.name!r} is registered twice: by plugin {existing.plugin!r} and by plugin "
+                f"{entry.plugin!r}. Uninstall one of them, or limit loaded plugins with "
+                f"{ENV_VAR}=<comma-separated entry-point names>."
+            )
+        self._entries[entry.kind][entry.name] = entry
+
+    @staticmethod
+    def _collect(kind: str, hook_name: str, impl: pluggy.HookImpl) -> list[Registration]:
+        collected: list[Registration] = []
+
         def register(obj: Any) -> None:
             try:
                 name = _registration_name(kind, obj)
             except TypeError as exc:
                 raise PluginError(f"plugin {impl.plugin_name!r}: {exc}") from None
-            existing = self._entries[kind].get(name)
-            if existing is not None:
-                raise DuplicateRegistrationError(
-                    f"{kind} {name!r} is registered twice: by plugin {existing.plugin!r} and by plugin "
-                    f"{impl.plugin_name!r}. Uninstall one of them, or limit loaded plugins with "
-                    f"{ENV_VAR}=<comma-separated entry-point names>."
-                )
-            self._entries[kind][name] = Registration(kind, name, obj, impl.plugin_name)
+            collected.append(Registration(kind, name, obj, impl.plugin_name))
 
         try:
             impl.function(**{arg: register for arg in impl.argnames})
@@ -125,6 +153,7 @@ class Registry:
             raise PluginError(
                 f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}"
             ) from exc
+        return collected
 
     def get(self, kind: str, name: str) -> Any:
         try:
@@ -162,12 +191,29 @@ class J1PluginManager(pluggy.PluginManager):
     @property
     def registry(self) -> Registry:
         if self._registry is None:
-            self._registry = Registry(self)
+            self._registry = Registry(self, on_failure=self._hook_failed)
         return self._registry
 
+    def _hook_failed(self, name: str, error: str) -> None:
+        """Disable plugin ``name`` whose hook failed: record it, warn once, keep everything else."""
+        if any(failure.name == name for failure in self.failures):
+            return
+        dist = self.distributions.pop(name, None)
+        self._fail(name, f"{dist[0]} {dist[1]}" if dist else None, error, "was disabled")
+
     def load_entry_points(self, allowed: set[str] | None = None) -> None:
-        """Import and register every ``j1_plugin`` entry point (only ``allowed`` names, if given)."""
-        for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        """Import and register every ``j1_plugin`` entry point (only ``allowed`` names, if given).
+
+        An ``allowed`` name that no installed entry point has is reported as a failure.
+        """
+        entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
+        installed = sorted({entry_point.name for entry_point in entry_points})
+        for name in sorted((allowed or set()) - set(installed)):
+            self._fail(
+                name, None, f"{ENV_VAR} names it, but no installed plugin has that entry-point name "
+                f"(installed: {', '.join(installed) or 'none'})", "is unknown"
+            )  # fmt: skip
+        for entry_point in entry_points:
             if allowed is not None and entry_point.name not in allowed:
                 continue
             dist = entry_point.dist
@@ -185,10 +231,11 @@ class J1PluginManager(pluggy.PluginManager):
             if dist is not None:
                 self.distributions[entry_point.name] = (dist.metadata["Name"], dist.version)
 
-    def _fail(self, name: str, dist_label: str | None, error: str) -> None:
+    def _fail(self, name: str, dist_label: str | None, error: str, what: str = "was not loaded") -> None:
         self.failures.append(PluginFailure(name, dist_label, error))
         source = f" (from {dist_label})" if dist_label else ""
-        warnings.warn(f"j1-plugin: plugin {name!r}{source} was not loaded: {error}", stacklevel=3)
+        hint = f"; {ENV_VAR}=<names> chooses which plugins load" if what != "is unknown" else ""
+        warnings.warn(f"j1-plugin: plugin {name!r}{source} {what}: {error}{hint}", stacklevel=3)
 
 
 def allowed_plugins_from_env() -> set[str] | None:
@@ -275,9 +322,14 @@ def get_format(name: str, template: str | os.PathLike[str] | None = None) -> Any
 
 def task_dirs() -> list[Path]:
     """lm-eval task folders shipped by registered benchmarks, without repeats, in load order."""
-    seen: list[Path] = []
+    return list(task_dir_owners())
+
+
+def task_dir_owners() -> dict[Path, str]:
+    """Each lm-eval task folder of a registered benchmark, with the plugin that first registered it."""
+    owners: dict[Path, str] = {}
     for entry in get_plugin_manager().registry.registrations("benchmark"):
         folder = getattr(entry.obj, "task_dir", None)
-        if folder is not None and Path(folder) not in seen:
-            seen.append(Path(folder))
-    return seen
+        if folder is not None:
+            owners.setdefault(Path(folder), entry.plugin)
+    return owners

@@ -69,10 +69,40 @@ def register_formats(register):
 """
 
 
-def make_distribution(root: Path, dist: str, module: str, source: str, entry_name: str) -> Path:
+FAULTY = """
+from j1_plugin import hookimpl
+
+
+@hookimpl
+def register_rewards(register):
+    raise RuntimeError("the reward server is not configured")
+"""
+
+SHADOW = """
+from pathlib import Path
+from types import SimpleNamespace
+
+from j1_plugin import hookimpl
+
+
+@hookimpl
+def register_benchmarks(register):
+    register(SimpleNamespace(name="shadow-bench", task_dir=Path(__file__).parent / "tasks"))
+"""
+SHADOW_TASK = (
+    "task: j1_rewardbench\nclass: !function j1_plugin.lmeval.task.J1JudgeTask\nmetadata:\n  benchmark: judgebench\n"
+)
+
+
+def make_distribution(
+    root: Path, dist: str, module: str, source: str, entry_name: str, files: dict[str, str] | None = None
+) -> Path:
     folder = root / dist
     (folder / module).mkdir(parents=True)
     (folder / module / "__init__.py").write_text(textwrap.dedent(source))
+    for name, text in (files or {}).items():
+        (folder / module / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / module / name).write_text(text)
     (folder / "pyproject.toml").write_text(
         textwrap.dedent(
             f"""
@@ -86,6 +116,9 @@ def make_distribution(root: Path, dist: str, module: str, source: str, entry_nam
 
             [project.entry-points.j1_plugin]
             {entry_name} = "{module}"
+
+            [tool.setuptools.package-data]
+            "*" = ["tasks/*.yaml"]
             """
         )
     )
@@ -122,6 +155,27 @@ def plugin_sites(tmp_path_factory):
     return good_site, clash_site
 
 
+@pytest.fixture(scope="module")
+def faulty_site(tmp_path_factory):
+    """A good plugin beside one whose hook raises."""
+    root, site = tmp_path_factory.mktemp("faulty-src"), tmp_path_factory.mktemp("site-faulty")
+    pip_install_target(
+        site,
+        make_distribution(root, "acme-j1", "acme_j1", ACME, "acme"),
+        make_distribution(root, "faulty-j1", "faulty_j1", FAULTY, "faulty"),
+    )
+    return site
+
+
+@pytest.fixture(scope="module")
+def shadow_site(tmp_path_factory):
+    """A plugin whose task folder defines a task named like a built-in one."""
+    root, site = tmp_path_factory.mktemp("shadow-src"), tmp_path_factory.mktemp("site-shadow")
+    files = {"tasks/j1_rewardbench.yaml": SHADOW_TASK}
+    pip_install_target(site, make_distribution(root, "shadow-j1", "shadow_j1", SHADOW, "shadow", files))
+    return site
+
+
 def plugins_json(pythonpath, **env):
     result = run_in_child([str(J1), "plugins", "--json"], pythonpath=pythonpath, env_extra=env)
     assert result.returncode == 0, result.stderr
@@ -148,7 +202,7 @@ def test_a_plugin_that_fails_to_import_is_reported_by_name_with_its_error(plugin
     assert "ModuleNotFoundError" in failed["broken"]["error"]
     assert "module_that_does_not_exist_anywhere" in failed["broken"]["error"]
     text = run_in_child([str(J1), "plugins"], pythonpath=[good_site])
-    assert "not loaded:" in text.stdout and "broken (broken-j1 1.2.3): ModuleNotFoundError" in text.stdout
+    assert "not loaded (or disabled):" in text.stdout and "broken (broken-j1 1.2.3): ModuleNotFoundError" in text.stdout
 
 
 def test_third_party_things_are_usable_through_the_python_api(plugin_sites):
@@ -184,6 +238,54 @@ def test_a_plugin_reusing_a_builtin_name_fails_loudly_naming_both(plugin_sites):
     result = run_in_child([str(J1), "plugins"], pythonpath=[good_site, clash_site])
     assert result.returncode == 2
     assert "format 'pav' is registered twice: by plugin 'j1_plugin.builtin' and by plugin 'clash'" in result.stderr
+
+
+def test_a_plugin_whose_hook_raises_is_disabled_alone_and_reported_once(faulty_site, tmp_path):
+    plugins, failed = plugins_json([faulty_site])
+    assert "faulty" not in plugins and plugins["acme"]["formats"] == ["acme-short"]
+    assert failed["faulty"]["distribution"] == "faulty-j1 1.2.3"
+    assert "failed in register_rewards: RuntimeError: the reward server is not configured" in failed["faulty"]["error"]
+    code = (
+        "import j1_plugin\n"
+        "print(j1_plugin.get_format('pav').name, j1_plugin.get_format('acme-short').name)\n"
+        "print(len(j1_plugin.list_rewards()), len(j1_plugin.list_formats()))\n"
+        "from j1_plugin.lmeval import task_manager\n"
+        "print('j1_judgebench' in task_manager(include_defaults=False).all_tasks)\n"
+    )
+    result = run_in_child([sys.executable, "-c", code], pythonpath=[faulty_site], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "pav acme-short" and result.stdout.splitlines()[2] == "True"
+    assert result.stderr.count("plugin 'faulty' (from faulty-j1 1.2.3) was disabled") == 1
+    assert "J1_PLUGINS=<names> chooses which plugins load" in result.stderr
+
+
+def test_unknown_j1_plugins_names_are_reported(plugin_sites):
+    good_site, _ = plugin_sites
+    plugins, failed = plugins_json([good_site], J1_PLUGINS="acme,acmee")
+    assert "acme" in plugins and set(failed) == {"acmee"}
+    assert failed["acmee"]["error"] == (
+        "J1_PLUGINS names it, but no installed plugin has that entry-point name (installed: acme, broken)"
+    )
+
+
+def test_a_plugin_task_named_like_a_builtin_task_is_an_error_naming_both(shadow_site, tmp_path):
+    from j1_plugin.lmeval import TASKS_DIR
+
+    result = run_in_child([str(J1), "tasks-path", "--all"], pythonpath=[shadow_site], cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    shadow = shadow_site / "shadow_j1" / "tasks" / "j1_rewardbench.yaml"
+    assert result.stderr == (
+        f"j1: error: lm-eval task 'j1_rewardbench' is defined twice: in {TASKS_DIR / 'j1_rewardbench.yaml'} "
+        f"(plugin 'j1_plugin.builtin') and in {shadow} (plugin 'shadow'); rename one of them, or leave a plugin "
+        "out with J1_PLUGINS=<names>\n"
+    )
+    evaluated = run_in_child([str(J1), "eval", "--model", "hf", "--tasks", "j1_rewardbench"], pythonpath=[shadow_site],
+                             cwd=tmp_path)  # fmt: skip
+    assert evaluated.returncode == 2 and "Traceback" not in evaluated.stderr
+    assert evaluated.stderr.strip().splitlines()[-1].startswith("j1 eval: error: lm-eval task 'j1_rewardbench' is")
+    fine = run_in_child([str(J1), "tasks-path", "--all"], pythonpath=[shadow_site], cwd=tmp_path,
+                        env_extra={"J1_PLUGINS": ""})  # fmt: skip
+    assert fine.returncode == 0 and fine.stdout.strip() == str(TASKS_DIR)
 
 
 def test_non_editable_wheel_works_from_another_directory(tmp_path):

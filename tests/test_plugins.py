@@ -62,15 +62,50 @@ def test_duplicate_rewards_are_detected_by_function_name():
         j1_plugin.list_rewards()
 
 
-def test_a_hook_that_raises_is_reported_with_its_plugin_name():
+def test_a_hook_that_raises_disables_that_plugin_alone_and_is_reported_once(capsys):
+    half = replace(j1_plugin.get_format("pav"), name="half-registered")
+
     class Broken:
+        @hookimpl
+        def register_formats(self, register):
+            register(half)
+
         @hookimpl
         def register_judges(self, register):
             raise RuntimeError("backend library missing")
 
-    get_plugin_manager().register(Broken(), name="broken-judges")
-    with pytest.raises(PluginError, match="'broken-judges' failed in register_judges: RuntimeError: backend"):
-        j1_plugin.list_judges()
+    pm = get_plugin_manager()
+    pm.register(FormatPlugin("acme-pav"), name="acme")
+    pm.register(Broken(), name="broken-judges")
+    with pytest.warns(UserWarning) as caught:
+        assert "acme-pav" in j1_plugin.list_formats() and j1_plugin.get_format("pav").name == "pav"
+        assert "half-registered" not in j1_plugin.list_formats()  # none of a failed plugin's things count
+        assert j1_plugin.list_judges() == ["hf", "vllm"]
+    (warning,) = caught  # once, however many look-ups follow
+    assert str(warning.message) == (
+        "j1-plugin: plugin 'broken-judges' was disabled: plugin 'broken-judges' failed in register_judges: "
+        "RuntimeError: backend library missing; J1_PLUGINS=<names> chooses which plugins load"
+    )
+    assert j1_main(["plugins", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert "broken-judges" not in {p["name"] for p in report["plugins"]} and "acme" in {
+        p["name"] for p in report["plugins"]
+    }
+    (failure,) = report["failed"]
+    assert failure["name"] == "broken-judges" and "RuntimeError: backend library missing" in failure["error"]
+
+
+def test_a_failing_builtin_hook_is_raised_not_hidden(monkeypatch):
+    from j1_plugin import builtin
+
+    def broken(register):
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(builtin.register_judges, "__code__", broken.__code__)
+    with pytest.raises(
+        PluginError, match=r"'j1_plugin\.builtin' failed in register_judges: RuntimeError: a bug of ours"
+    ):
+        _ = create_plugin_manager(load_entry_points=False).registry
 
 
 @pytest.mark.parametrize(
@@ -82,11 +117,20 @@ def test_a_hook_that_raises_is_reported_with_its_plugin_name():
         ("register_judges", SimpleNamespace(name="remote"), "must be callable"),
     ],
 )
-def test_registering_the_wrong_kind_of_object_is_a_clear_error(hook, thing, message):
+def test_registering_the_wrong_kind_of_object_disables_the_plugin_with_a_clear_reason(hook, thing, message):
     plugin = SimpleNamespace(**{hook: hookimpl(lambda register: register(thing))})
-    get_plugin_manager().register(plugin, name="sloppy")
-    with pytest.raises(PluginError, match=f"plugin 'sloppy': .*{message}"):
-        _ = get_plugin_manager().registry
+    pm = get_plugin_manager()
+    pm.register(plugin, name="sloppy")
+    with pytest.warns(UserWarning, match=f"plugin 'sloppy' was disabled: plugin 'sloppy': .*{message}"):
+        assert j1_plugin.list_formats()[:1] == ["pav"]
+    assert [failure.name for failure in pm.failures] == ["sloppy"]
+
+
+def test_unknown_names_in_j1_plugins_are_reported(monkeypatch):
+    with pytest.warns(UserWarning, match="plugin 'acme-typo' is unknown: J1_PLUGINS names it, but no installed"):
+        pm = create_plugin_manager(allowed={"acme-typo"})
+    assert [failure.name for failure in pm.failures] == ["acme-typo"]
+    assert j1_plugin.list_formats()[0] == "pav"
 
 
 def test_benchmarks_contribute_their_task_folders_once(tmp_path):

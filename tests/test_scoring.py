@@ -910,7 +910,7 @@ def test_j1_score_names_the_file_and_line_of_bad_bytes(tmp_path, capsys, content
     judgments.write_bytes(content)
     code, out, err = run_j1(capsys, "--benchmark", "rewardbench", "--data", data, "--judgments", judgments)
     assert (code, out) == (2, "")
-    assert err == f"j1: {judgments} {message}\n"
+    assert err == f"j1: error: {judgments} {message}\n"
 
 
 def test_a_line_with_an_output_and_the_verdict_it_reads_as_is_accepted(tmp_path, capsys):

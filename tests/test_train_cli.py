@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -261,11 +262,33 @@ def test_resume_from_checkpoint_continues_the_global_step(warm_judge, tmp_path):
     first_run = log_history(out / "checkpoint-2")
     for table in (out / "completions").iterdir():  # one parquet file per trained step
         table.unlink()
+    # What a kill while saving step 3 leaves: the weights written, trainer_state.json (written last) not yet.
+    shutil.copytree(out / "checkpoint-2", out / "checkpoint-3")
+    (out / "checkpoint-3" / "trainer_state.json").unlink()
     done = run_cli(*common, "--max_steps", "3", "--resume_from_checkpoint", "true", cwd=tmp_path)
+    assert f"skipping {out / 'checkpoint-3'}: no trainer_state.json (interrupted while saving?)" in done.stdout
     assert "done at global step 3" in done.stdout
     assert [path.name for path in (out / "completions").iterdir()] == ["completions_00003.parquet"]  # only step 3 ran
     resumed = log_history(out / "checkpoint-3")
     assert resumed[: len(first_run)] == first_run and [e["step"] for e in resumed if "loss" in e] == [1, 2, 3]
+
+
+def test_resuming_without_a_complete_checkpoint_is_one_clear_line(tmp_path):
+    out = tmp_path / "out"
+    (out / "checkpoint-5").mkdir(parents=True)  # interrupted before anything was saved
+    args = ["train", "--config", "tiny_cpu.yaml", "--output_dir", str(out), "--resume_from_checkpoint", "true"]
+    env = {**os.environ, **OFFLINE, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([str(BIN / "j1"), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"j1 train: error: --resume_from_checkpoint true: no complete checkpoint in {out} (1 incomplete); "
+        "start without it, or pass a checkpoint folder"
+    )
+    assert "Traceback" not in done.stderr
+    named = subprocess.run([str(BIN / "j1"), *args[:-1], str(out / "checkpoint-5")], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert named.returncode == 2 and "Traceback" not in named.stderr
+    assert f"cannot resume from {out / 'checkpoint-5'}: no trainer_state.json" in named.stderr
 
 
 @pytest.mark.slow

@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from j1_plugin.errors import report as report_error
+
 TRAINERS = ("grpo", "dpo")
 RECIPES_DIR = Path(__file__).parent / "recipes"
 ACCELERATE_DIR = Path(__file__).parent / "accelerate"
@@ -385,6 +387,52 @@ def _resume_value(value: str | None) -> str | bool | None:
     return True if str(value).lower() in ("true", "yes", "last") else str(value)
 
 
+def checkpoint_problem(folder: Path) -> str | None:
+    """Why ``folder`` is not a complete checkpoint, or ``None`` when it is one.
+
+    transformers writes ``trainer_state.json`` last, after the weights, optimizer and RNG state, so
+    a checkpoint whose state file is missing or cut short was interrupted while being saved.
+    """
+    state = folder / "trainer_state.json"
+    if not state.is_file():
+        return "no trainer_state.json (interrupted while saving?)"
+    try:
+        json.loads(state.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return "trainer_state.json is cut short (interrupted while saving?)"
+    return None
+
+
+def resume_checkpoint(value: str | bool | None, output_dir: str) -> str | None:
+    """The checkpoint folder to resume from: the newest complete one for ``True``, else the path given.
+
+    Incomplete checkpoints are skipped with a note; none at all, or an incomplete path asked for by
+    name, is a :class:`RecipeError` saying what to do.
+    """
+    if value is None:
+        return None
+    if value is not True:
+        problem = checkpoint_problem(Path(value)) if Path(value).is_dir() else "it is not a folder"
+        if problem:
+            raise RecipeError(f"cannot resume from {value}: {problem}")
+        return str(value)
+    found = sorted(
+        (int(path.name.removeprefix("checkpoint-")), path)
+        for path in Path(output_dir).glob("checkpoint-*")
+        if path.is_dir() and path.name.removeprefix("checkpoint-").isdigit()
+    )
+    for _step, path in reversed(found):
+        problem = checkpoint_problem(path)
+        if problem is None:
+            return str(path)
+        _say(f"skipping {path}: {problem}")
+    raise RecipeError(
+        f"--resume_from_checkpoint true: no complete checkpoint in {output_dir}"
+        + (f" ({len(found)} incomplete)" if found else "")
+        + "; start without it, or pass a checkpoint folder"
+    )
+
+
 # ---------------------------------------------------------------------------------------------- trainers
 
 
@@ -642,8 +690,6 @@ def short_help(width: int = 100) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse a recipe and flags, build the trainer, train (or resume), save; returns the exit status."""
-    from j1_plugin.plugins import NotRegisteredError, PluginError
-
     argv = list(sys.argv[1:] if argv is None else argv)
     # TRL's configs default gradient_checkpointing to True and its docs (and our recipes) use that name;
     # transformers' rename warning about it says nothing a `j1 train` user can act on.
@@ -655,16 +701,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         j1, training_args, model_args = parse_arguments(argv)
+        resume = resume_checkpoint(_resume_value(training_args.resume_from_checkpoint), training_args.output_dir)
         trainer = build_trainer(j1, training_args, model_args)
-    except (ValueError, PluginError, NotRegisteredError, OSError) as exc:
+        if trainer is None:
+            return 0
+        trainer.train(resume_from_checkpoint=resume)
+    except Exception as exc:
         # RecipeError, bad preference data, and TRL's or the trainer's own checks (batch geometry,
-        # reward weights, a model that cannot be found) all say what to change.
-        print(f"j1 train: error: {exc}", file=sys.stderr)
-        return 2
-    if trainer is None:
-        return 0
-    resume = _resume_value(training_args.resume_from_checkpoint)
-    trainer.train(resume_from_checkpoint=resume)
+        # reward weights, a model that cannot be found) all say what to change, in one line;
+        # J1_DEBUG=1 keeps the traceback.
+        return report_error("j1 train", exc)
     trainer.save_model(training_args.output_dir)
     trainer.save_state()
     _say(f"done at global step {trainer.state.global_step}; model saved to {training_args.output_dir}")

@@ -12,14 +12,63 @@ from pathlib import Path
 from typing import Any
 
 from j1_plugin.benchmarks.base import TASKS_DIR
+from j1_plugin.errors import report as report_error
 from j1_plugin.lmeval.options import METADATA_KEYS, EvalOptions, MetadataError, check_metadata_keys
-from j1_plugin.plugins import task_dirs
+from j1_plugin.plugins import BUILTIN_PLUGIN_NAME, PluginError, task_dir_owners
+
+
+class TaskClashError(PluginError):
+    """Two plugins' task folders define the same lm-eval task or group name."""
 
 
 def plugin_task_dirs() -> list[str]:
-    """Every task folder registered by a benchmark plugin, the built-in one first."""
-    folders = [str(path) for path in task_dirs()]
-    return folders or [str(TASKS_DIR)]
+    """Every task folder registered by a benchmark plugin, the built-in one first.
+
+    A task or group name defined in two of these folders is a :class:`TaskClashError` naming both
+    files and plugins: lm-eval would silently let the later one replace the earlier.
+    """
+    owners = task_dir_owners() or {TASKS_DIR: BUILTIN_PLUGIN_NAME}
+    first: dict[str, tuple[Path, str]] = {}
+    for folder, plugin in owners.items():
+        for name, path in _task_files(folder):
+            if name in first and first[name][0] != path:
+                earlier, owner = first[name]
+                raise TaskClashError(
+                    f"lm-eval task {name!r} is defined twice: in {earlier} (plugin {owner!r}) and in {path} "
+                    f"(plugin {plugin!r}); rename one of them, or leave a plugin out with J1_PLUGINS=<names>"
+                )
+            first.setdefault(name, (path, plugin))
+    return [str(folder) for folder in owners]
+
+
+def _task_files(folder: str | Path) -> list[tuple[str, Path]]:
+    """(task or group name, file) of every task YAML in ``folder`` (sub-folders included, as lm-eval reads them)."""
+    return [(name, path) for name, _about, path in _task_configs(folder, include_private=True)]
+
+
+def _task_configs(folder: str | Path, include_private: bool = False) -> list[tuple[str, str, Path]]:
+    """(name, what it runs, file) of the task and group YAMLs of ``folder``."""
+    import yaml
+
+    found = []
+    for path in sorted(Path(folder).rglob("*.yaml")):
+        if path.name.startswith("_") and not include_private:
+            continue
+        try:
+            config = yaml.load(path.read_text("utf-8"), Loader=yaml.BaseLoader) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # lm-eval reports a broken task file itself
+        if not isinstance(config, dict):
+            continue
+        if "group" in config and isinstance(config["group"], str):
+            tasks = config.get("task") or ()
+            found.append((config["group"], "group: " + " ".join(map(str, tasks if isinstance(tasks, list) else ()))
+                          , path))  # fmt: skip
+        elif isinstance(config.get("task"), str):
+            metadata = config.get("metadata")
+            found.append((config["task"], str((metadata if isinstance(metadata, dict) else {}).get("benchmark", "")),
+                          path))  # fmt: skip
+    return found
 
 
 def task_manager(extra: Sequence[str | Path] = (), **kwargs: Any):
@@ -96,24 +145,7 @@ def include_plugin_tasks_everywhere() -> None:
 
 def task_names() -> list[tuple[str, str]]:
     """(task or group name, benchmark) of every task YAML in the plugin task folders."""
-    import yaml
-
-    names = []
-    for folder in plugin_task_dirs():
-        for path in sorted(Path(folder).glob("*.yaml")):
-            if path.name.startswith("_"):
-                continue
-            try:
-                config = yaml.load(path.read_text("utf-8"), Loader=yaml.BaseLoader) or {}
-            except (OSError, yaml.YAMLError):
-                continue  # lm-eval reports a broken task file itself
-            if not isinstance(config, dict):
-                continue
-            if "group" in config:
-                names.append((str(config["group"]), "group: " + " ".join(map(str, config.get("task") or ()))))
-            elif "task" in config:
-                names.append((str(config["task"]), str((config.get("metadata") or {}).get("benchmark", ""))))
-    return names
+    return [(name, about) for folder in plugin_task_dirs() for name, about, _path in _task_configs(folder)]
 
 
 def eval_help() -> str:
@@ -158,19 +190,17 @@ def run_cli(argv: Sequence[str]) -> int:
         args.remove("--no_chat_template")
     elif _is_evaluation(args) and not any(a.startswith("--apply_chat_template") for a in args):
         args.append("--apply_chat_template")
-    if _is_evaluation(args):
-        try:
-            check_cli_metadata(args)
-        except MetadataError as exc:
-            print(f"j1 eval: error: {exc}", file=sys.stderr)
-            return 2
-    include_plugin_tasks_everywhere()
     saved = sys.argv
     sys.argv = ["lm_eval", *args]
     try:
+        if _is_evaluation(args):
+            check_cli_metadata(args)
+        include_plugin_tasks_everywhere()
         cli_evaluate()
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    except Exception as exc:  # one line naming what to fix; J1_DEBUG=1 keeps the traceback
+        return report_error("j1 eval", exc)
     finally:
         sys.argv = saved
     written = _flag_value(args, "--output_path", "-o")
