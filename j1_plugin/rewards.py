@@ -29,33 +29,76 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from j1_plugin.plugins import get_format
-from j1_plugin.records import Judgment
+from j1_plugin.records import ORDERS, SIDES, Judgment
 from j1_plugin.scoring import outcome_of
 
 LogMetric = Callable[[str, float], None]
 
 
-def completion_text(completion: Any) -> str:
+class RewardInputError(ValueError):
+    """A completion or dataset column handed to a reward is not what TRL and our datasets produce."""
+
+
+def completion_text(completion: Any, index: int = 0) -> str:
     """The judge's full text from a plain or conversational completion (reasoning re-joined).
+
+    Content may be a string or a list of content parts; ``text`` parts are joined and parts of
+    other types (an image, say) carry no text. Anything else is a :class:`RewardInputError`
+    naming completion ``index``, never a silently empty answer.
 
     >>> completion_text([{"role": "assistant", "reasoning_content": "A adds up.", "content": "<answer>[[A]]</answer>"}])
     '<think>A adds up.</think><answer>[[A]]</answer>'
     """
     if isinstance(completion, str):
         return completion
+    where = f"completion {index}"
     message = completion[-1] if isinstance(completion, list) and completion else completion
     if not isinstance(message, dict):
-        return ""
-    content = message.get("content") or ""
-    if isinstance(content, list):  # content parts
-        content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
+        raise RewardInputError(f"{where} must be text or a list of chat messages, got {_shown(completion)}")
+    content = message.get("content")
+    if content is None:
+        content = ""
+    elif isinstance(content, list):  # content parts
+        content = "".join(_part_text(part, f"{where}: content part {k}") for k, part in enumerate(content))
+    elif not isinstance(content, str):
+        raise RewardInputError(f"{where}: 'content' must be text or a list of content parts, got {_shown(content)}")
     thought = message.get("reasoning_content") or message.get("reasoning") or message.get("thinking")
+    if thought is not None and not isinstance(thought, str):
+        raise RewardInputError(f"{where}: the reasoning field must be text, got {_shown(thought)}")
     return f"<think>{thought}</think>{content}" if thought else content
+
+
+def _part_text(part: Any, where: str) -> str:
+    if not isinstance(part, dict):
+        raise RewardInputError(f"{where} must be an object such as {{'type': 'text', 'text': ...}}, got {_shown(part)}")
+    if part.get("type", "text") != "text":
+        return ""
+    text = part.get("text")
+    if not isinstance(text, str):
+        raise RewardInputError(f"{where}: a text part's 'text' must be a string, got {_shown(text)}")
+    return text
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_column(name: str, values: Sequence[Any], allowed: Sequence[Any], rows: Sequence[int] | None = None) -> None:
+    """Every value of column ``name`` (at ``rows``, or all) is one of ``allowed``; else a RewardInputError."""
+    for index in range(len(values)) if rows is None else rows:
+        if values[index] not in allowed:
+            expected = ", ".join(map(repr, allowed))
+            found = _shown(values[index])
+            raise RewardInputError(f"column {name!r} row {index} is {found}; expected one of {expected}")
 
 
 def _judgments(completions: Sequence[Any], formats: Sequence[str] | None, default: str) -> list[Judgment]:
     names = formats if formats is not None else [default] * len(completions)
-    return [get_format(name or default).parse(completion_text(c)) for c, name in zip(completions, names, strict=True)]
+    return [
+        get_format(name or default).parse(completion_text(c, index))
+        for index, (c, name) in enumerate(zip(completions, names, strict=True))
+    ]
 
 
 def _thought_chars(judgment: Judgment) -> int:
@@ -107,6 +150,9 @@ def _verdict_correctness(
     """
     names = [name or default_format for name in formats] if formats is not None else [default_format] * len(completions)
     rows = [index for index, name in enumerate(names) if not _is_pointwise(name)]
+    _check_column("label", label, ("A", "B"), rows)
+    if columns.get("order") is not None:
+        _check_column("order", columns["order"], (*ORDERS, None))
     judgments = _judgments([completions[i] for i in rows], [names[i] for i in rows], default_format)
     labels = [label[i] for i in rows]
     _log_judgments(log_metric, judgments)
@@ -225,6 +271,7 @@ def pointwise_reward(
     ...                  pair_id=["p1", "p1"], side=["chosen", "rejected"])
     [1.0, 1.0]
     """
+    _check_column("side", side, (*SIDES, None))
     judgments = _judgments(completions, format, "pos")
     _log_judgments(log_metric, judgments)
     partner = _partners(list(zip(pair_id, side, strict=True)))
@@ -264,6 +311,8 @@ def consistency_reward(
     ...                    pair_id=["p1", "p1"], order=["AB", "BA"])
     [1.0, 1.0]
     """
+    _check_column("order", order, (*ORDERS, None))
+    _check_column("label", label, ("A", "B"), [index for index, half in enumerate(order) if half is not None])
     judgments = _judgments(completions, format, "pav")
     correct = [j.ok and j.verdict == gold for j, gold in zip(judgments, label, strict=True)]
     partner = _partners(list(zip(pair_id, order, strict=True)))

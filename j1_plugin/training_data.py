@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from j1_plugin.benchmarks.base import LOCAL_SUFFIXES, read_table
+from j1_plugin.benchmarks.base import LOCAL_SUFFIXES, BenchmarkDataError, read_table
 from j1_plugin.formats import JudgmentFormat
 from j1_plugin.formats.truncation import CharEstimate, TokenizerCounter, fit_pair
 from j1_plugin.plugins import get_format
@@ -59,46 +59,106 @@ class BuildReport:
         return text + (f" (first: {self.skip_reasons[0]})" if self.skip_reasons else "")
 
 
-def _text_of(value: Any, where: str, name: str) -> tuple[str, str | None]:
-    """(response text, prompt text from the conversation or None) of a plain or conversational field."""
+def _conversation(value: Any, where: str, name: str) -> list[Mapping[str, Any]] | None:
+    """``value`` as a list of chat messages with text content, ``None`` if it is not a list of mappings."""
+    if not (isinstance(value, list) and value and all(isinstance(m, Mapping) for m in value)):
+        return None
+    for turn, message in enumerate(value):
+        if not isinstance(message.get("content"), str) or not isinstance(message.get("role"), str):
+            raise PreferenceDataError(f"{where}: field {name!r} turn {turn} needs a string 'role' and 'content'")
+    return value
+
+
+def _prompt_of_turns(turns: Sequence[Mapping[str, Any]]) -> str | None:
+    """The judge's question from the turns before a response: a lone user turn as it is, else a transcript."""
+    if len(turns) == 1 and turns[0]["role"] == "user":
+        return turns[0]["content"]
+    return "\n\n".join(f"{m['role']}: {m['content']}" for m in turns) or None
+
+
+def _text_of(value: Any, where: str, name: str) -> tuple[str, list[Mapping[str, Any]] | None]:
+    """(response text, the conversation's earlier turns or None) of a plain or conversational field."""
     if isinstance(value, str):
         return value, None
-    if isinstance(value, list) and value and all(isinstance(m, Mapping) for m in value):
-        if value[-1].get("role") != "assistant" or not isinstance(value[-1].get("content"), str):
-            raise PreferenceDataError(f"{where}: field {name!r} is a conversation not ending with an assistant turn")
-        earlier = "\n\n".join(f"{m.get('role')}: {m.get('content')}" for m in value[:-1])
-        if len(value) == 2 and value[0].get("role") == "user":
-            earlier = str(value[0].get("content"))
-        return value[-1]["content"], earlier or None
-    raise PreferenceDataError(f"{where}: field {name!r} must be a string or a conversation, got {type(value).__name__}")
+    conversation = _conversation(value, where, name)
+    if conversation is None:
+        raise PreferenceDataError(
+            f"{where}: field {name!r} must be a string or a conversation, got {type(value).__name__}"
+        )
+    if conversation[-1]["role"] != "assistant":
+        raise PreferenceDataError(f"{where}: field {name!r} is a conversation not ending with an assistant turn")
+    return conversation[-1]["content"], list(conversation[:-1])
+
+
+def _pair_id(row: Mapping[str, Any], index: int, id_column: str, where: str) -> str:
+    """The row's id: a non-blank string or an integer; a row without the id column is ``row-<index>``."""
+    raw_id = row.get(id_column)
+    if raw_id is None:
+        return f"row-{index}"
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
+        raise PreferenceDataError(f"{where}: field {id_column!r} must be a string or an integer, got {raw_id!r}")
+    if isinstance(raw_id, str) and not raw_id.strip():
+        raise PreferenceDataError(f"{where}: field {id_column!r} is blank")
+    return str(raw_id)
 
 
 def pair_from_row(row: Mapping[str, Any], index: int, columns: Mapping[str, str], source: str) -> PreferencePair:
-    """One preference row as a :class:`PreferencePair`; errors name the source, row and field."""
+    """One preference row as a :class:`PreferencePair`; errors name the source, row and field.
+
+    Refused: a missing or blank prompt, chosen or rejected; chosen equal to rejected (nothing to
+    judge); conversational chosen and rejected whose earlier turns differ (they answer different
+    prompts); an id that is blank, a float or a boolean.
+    """
     names = {**DEFAULT_COLUMNS, **columns}
     raw_id = row.get(names["id"])
-    pair_id = str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else f"row-{index}"
-    where = f"{source}: row {index}" + (f" (id {raw_id!r})" if raw_id is not None else "")
+    where = f"{source}: row {index}" + (f" (id {_short(raw_id)})" if raw_id is not None else "")
+    pair_id = _pair_id(row, index, names["id"], where)
     for role in ("chosen", "rejected"):
         if row.get(names[role]) is None:
             raise PreferenceDataError(f"{where}: field {names[role]!r} is missing")
-    chosen, prompt_from_chosen = _text_of(row[names["chosen"]], where, names["chosen"])
-    rejected, _ = _text_of(row[names["rejected"]], where, names["rejected"])
+    chosen, chosen_turns = _text_of(row[names["chosen"]], where, names["chosen"])
+    rejected, rejected_turns = _text_of(row[names["rejected"]], where, names["rejected"])
+    if chosen_turns is not None and rejected_turns is not None and chosen_turns != rejected_turns:
+        raise PreferenceDataError(
+            f"{where}: the conversations in {names['chosen']!r} and {names['rejected']!r} have different earlier "
+            "turns, so they answer different prompts"
+        )
     prompt = row.get(names["prompt"])
     if prompt is None:
-        prompt = prompt_from_chosen
+        turns = chosen_turns if chosen_turns is not None else rejected_turns
+        prompt = _prompt_of_turns(turns) if turns else None
     elif not isinstance(prompt, str):
-        prompt = _text_of([*prompt, {"role": "assistant", "content": ""}], where, names["prompt"])[1]
-    if not prompt:
-        raise PreferenceDataError(f"{where}: field {names['prompt']!r} is missing or empty")
+        conversation = _conversation(prompt, where, names["prompt"])
+        if conversation is None:
+            raise PreferenceDataError(
+                f"{where}: field {names['prompt']!r} must be a string or a conversation, got {type(prompt).__name__}"
+            )
+        prompt = _prompt_of_turns(conversation)
+    if not prompt or not prompt.strip():
+        raise PreferenceDataError(f"{where}: field {names['prompt']!r} is missing or blank")
+    for role, text in (("chosen", chosen), ("rejected", rejected)):
+        if not text.strip():
+            raise PreferenceDataError(f"{where}: field {names[role]!r} is blank; a judge needs two responses")
+    if chosen == rejected:
+        raise PreferenceDataError(
+            f"{where}: fields {names['chosen']!r} and {names['rejected']!r} hold the same response; nothing to judge"
+        )
     return PreferencePair(id=pair_id, prompt=prompt, chosen=chosen, rejected=rejected)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _rows_of(source: Any, split: str) -> tuple[Iterable[Any], str]:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if path.is_file() or path.suffix.lower() in LOCAL_SUFFIXES:
-            return read_table(path, str(path)), str(path)
+            try:
+                return read_table(path, str(path)), str(path)
+            except BenchmarkDataError as exc:
+                raise PreferenceDataError(str(exc)) from None
         import datasets  # a hub id, or a local folder in any layout ``datasets`` reads
 
         return datasets.load_dataset(str(source), split=split), str(source)

@@ -378,6 +378,12 @@ BAD_ROWS = [
         id="level-out-of-range",
     ),
     pytest.param(
+        "judgebench",
+        [{**judgebench_rows(1)[0], "pair_id": "  "}],
+        "judgebench: row 0 (id '  '): field 'pair_id' is blank; ids name the judgments of a pair",
+        id="blank-id",
+    ),
+    pytest.param(
         "rewardbench",
         ["just text"],
         "rewardbench: row 0 is a str, expected an object",

@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import datasets
 import pytest
 from trl import GRPOConfig
 from trl.trainer.utils import RepeatSampler
@@ -219,6 +220,18 @@ def test_too_few_pairs_for_one_generation_batch_fail_at_start_up(tmp_path):
     with pytest.raises(ValueError, match=r"has 3 pairs, but one generation batch takes 4"):
         PairedGRPOTrainer(model=str(tmp_path / "no-model-here"), reward_funcs=verdict_reward, args=config,
                           train_dataset=pav_dataset(3))  # fmt: skip
+
+
+def test_a_streaming_dataset_that_could_split_pairs_is_refused_at_start_up(tmp_path):
+    rows = pav_dataset(4).to_list()
+    streams = {
+        "with pair ids": (datasets.Dataset.from_list(rows).to_iterable_dataset(), "an IterableDataset with 'pair_id'"),
+        "columns unknown": (datasets.IterableDataset.from_generator(lambda: iter(rows)), "columns are unknown"),
+    }
+    for stream, message in streams.values():
+        with pytest.raises(ValueError, match=message):
+            PairedGRPOTrainer(model=str(tmp_path / "no-model-here"), reward_funcs=verdict_reward,
+                              args=grpo_config(tmp_path), train_dataset=stream)  # fmt: skip
 
 
 def test_misfit_eval_batch_size_fails_at_start_up(tmp_path):

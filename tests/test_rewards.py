@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import re
 
 import pytest
 
@@ -187,3 +188,45 @@ def test_pointwise_reward_logs_no_tie_rate_when_no_comparison_parsed():
     log = MetricLog()
     pointwise_reward([GARBAGE, GARBAGE], pair_id=["p", "p"], side=["chosen", "rejected"], log_metric=log)
     assert "j1/tie_rate" not in log.values and log.values["j1/parse_failure_rate"] == 1.0
+
+
+def test_content_parts_are_joined_and_non_text_parts_carry_no_text():
+    parts = [{"type": "text", "text": "<think>x</think>"}, {"type": "image", "image": "..."}, {"text": "<answer>[[B]]"},
+             {"type": "text", "text": "</answer>"}]  # fmt: skip
+    assert completion_text([{"role": "assistant", "content": parts}]) == "<think>x</think><answer>[[B]]</answer>"
+    assert verdict_reward([[{"role": "assistant", "content": parts}]], label=["B"]) == [1.0]
+
+
+@pytest.mark.parametrize(
+    ("completion", "message"),
+    [
+        ([{"role": "assistant", "content": [1, None, {"text": 5}]}],
+         "completion 1: content part 0 must be an object such as {'type': 'text', 'text': ...}, got 1"),
+        ([{"role": "assistant", "content": [{"type": "text", "text": 5}]}],
+         "completion 1: content part 0: a text part's 'text' must be a string, got 5"),
+        ([{"role": "assistant", "content": 7}], "completion 1: 'content' must be text or a list of content parts"),
+        (42, "completion 1 must be text or a list of chat messages, got 42"),
+        ([{"role": "assistant", "content": "x", "reasoning_content": ["a"]}],
+         "completion 1: the reasoning field must be text"),
+    ],
+)  # fmt: skip
+def test_malformed_completions_are_errors_naming_the_completion(completion, message):
+    with pytest.raises(rewards.RewardInputError) as caught:
+        verdict_reward([SAY_A, completion], label=["A", "A"])
+    assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("reward", "columns", "message"),
+    [
+        (pointwise_reward, {"pair_id": ["p", "p"], "side": ["chosen", "Rejected"]},
+         "column 'side' row 1 is 'Rejected'; expected one of 'chosen', 'rejected', None"),
+        (verdict_reward, {"label": ["A", "a"]}, "column 'label' row 1 is 'a'; expected one of 'A', 'B'"),
+        (verdict_reward, {"label": ["A", None]}, "column 'label' row 1 is None; expected one of 'A', 'B'"),
+        (consistency_reward, {"label": ["A", "B"], "pair_id": ["p", "p"], "order": ["AB", "ba"]},
+         "column 'order' row 1 is 'ba'; expected one of 'AB', 'BA', None"),
+    ],
+)  # fmt: skip
+def test_mistyped_dataset_columns_are_errors_not_silent_losses(reward, columns, message):
+    with pytest.raises(rewards.RewardInputError, match=re.escape(message)):
+        reward([SAY_A, SAY_B], **columns)

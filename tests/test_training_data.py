@@ -9,7 +9,7 @@ import pytest
 from j1_plugin import get_format
 from j1_plugin.benchmarks.synthetic import arithmetic_pairs, write_jsonl
 from j1_plugin.formats.truncation import TRUNCATION_MARKER
-from j1_plugin.training_data import PreferenceDataError, build_judgment_dataset, load_preference_pairs
+from j1_plugin.training_data import BuildReport, PreferenceDataError, build_judgment_dataset, load_preference_pairs
 
 PAIRS = arithmetic_pairs(3, seed=11)
 
@@ -66,6 +66,60 @@ def test_bad_rows_fail_naming_row_and_field_unless_skipping_is_asked_for():
         build_judgment_dataset(rows)
     dataset, report = build_judgment_dataset(rows, skip_bad_rows=True)
     assert len(dataset) == 2 and report.skipped == 1 and "field 'chosen'" in report.skip_reasons[0]
+
+
+USER = {"role": "user", "content": "What is 2 + 2?"}
+GOOD = {"id": "r", "prompt": "What is 2 + 2?", "chosen": "4", "rejected": "5"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"prompt": 5}, "field 'prompt' must be a string or a conversation, got int"),
+        ({"prompt": "  "}, "field 'prompt' is missing or blank"),
+        ({"chosen": ""}, "field 'chosen' is blank; a judge needs two responses"),
+        ({"rejected": " \n"}, "field 'rejected' is blank; a judge needs two responses"),
+        ({"rejected": "4"}, "fields 'chosen' and 'rejected' hold the same response; nothing to judge"),
+        ({"id": ""}, "field 'id' is blank"),
+        ({"id": True}, "field 'id' must be a string or an integer, got True"),
+        ({"id": 3.0}, "field 'id' must be a string or an integer, got 3.0"),
+        ({"chosen": 4}, "field 'chosen' must be a string or a conversation, got int"),
+        ({"chosen": [{"role": "assistant", "content": None}]},
+         "field 'chosen' turn 0 needs a string 'role' and 'content'"),
+        ({"prompt": None, "chosen": [USER, {"role": "assistant", "content": "4"}],
+          "rejected": [{"role": "user", "content": "What is 3 + 3?"}, {"role": "assistant", "content": "5"}]},
+         "the conversations in 'chosen' and 'rejected' have different earlier turns, so they answer different prompts"),
+    ],
+)  # fmt: skip
+def test_degenerate_preference_rows_are_refused_naming_row_and_field(changes, message):
+    row = {**GOOD, **changes}
+    with pytest.raises(PreferenceDataError) as caught:
+        load_preference_pairs([GOOD | {"id": "first"}, row], split="train")
+    assert str(caught.value).startswith("list: row 1") and str(caught.value).endswith(message)
+    pairs = load_preference_pairs([GOOD | {"id": "first"}, row], skip_bad_rows=True, report=(report := BuildReport()))
+    assert [pair.id for pair in pairs] == ["first"] and report.skipped == 1
+
+
+def test_a_prompt_may_be_a_conversation_and_an_integer_id_is_kept():
+    (pair,) = load_preference_pairs([{**GOOD, "id": 7, "prompt": [USER]}])
+    assert (pair.id, pair.prompt) == ("7", "What is 2 + 2?")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("\ufeff".encode() + b'{"prompt": "q"}\n\xff\n', "line 2: not UTF-8 text (byte 0xff at column 1)"),
+        ('{"prompt": "q"}\n'.encode("utf-16"), "is UTF-16 text; save it as UTF-8"),
+        (b"[" * 100_000 + b"]" * 100_000 + b"\n", "line 1: JSON nested too deeply to read"),
+        (b'{"id": ' + b"7" * 5000 + b"}\n", "line 1: not valid JSON (Exceeds the limit"),
+    ],
+)
+def test_unreadable_preference_files_are_one_error_naming_file_and_line(tmp_path, content, message):
+    path = tmp_path / "prefs.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(PreferenceDataError) as caught:
+        build_judgment_dataset(str(path))
+    assert str(caught.value).startswith(f"{path} {message}")
 
 
 def test_duplicate_pair_ids_are_refused():

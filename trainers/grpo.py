@@ -160,15 +160,23 @@ class PairedRepeatSampler(Sampler[int]):
 def _pair_columns(dataset: Any) -> tuple[list[Any], list[Any]] | None:
     """(pair ids, halves) of a map-style dataset with a ``pair_id`` column, else ``None``.
 
-    An ``IterableDataset`` with ``pair_id`` raises: TRL streams those without a sampler, so pairs could not be kept.
+    An ``IterableDataset`` with ``pair_id`` raises: TRL streams those without a sampler, so pairs could not be
+    kept. So does one whose columns are unknown until it is read, which could hold ``pair_id`` unseen.
     """
-    if isinstance(dataset, datasets.IterableDataset) and PAIR_COLUMN in (
-        dataset.column_names or dataset.features or ()
-    ):
-        raise ValueError(
-            f"PairedGRPOTrainer needs a map-style datasets.Dataset to keep both halves of a pair together, but got an "
-            f"IterableDataset with {PAIR_COLUMN!r}; materialise it (e.g. datasets.Dataset.from_list(list(stream)))"
-        )
+    if isinstance(dataset, datasets.IterableDataset):
+        names = dataset.column_names
+        materialise = "materialise it (e.g. datasets.Dataset.from_list(list(stream)))"
+        if names is None:
+            raise ValueError(
+                f"PairedGRPOTrainer got an IterableDataset whose columns are unknown until it is read, so it cannot "
+                f"tell whether rows are paired by {PAIR_COLUMN!r}; declare its features (e.g. "
+                f"IterableDataset.from_generator(..., features=...)) or {materialise}"
+            )
+        if PAIR_COLUMN in names:
+            raise ValueError(
+                f"PairedGRPOTrainer needs a map-style datasets.Dataset to keep both halves of a pair together, but "
+                f"got an IterableDataset with {PAIR_COLUMN!r}; {materialise}"
+            )
     if not isinstance(dataset, datasets.Dataset) or PAIR_COLUMN not in dataset.column_names:
         return None
     pair_ids = list(dataset[PAIR_COLUMN])

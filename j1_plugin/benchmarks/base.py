@@ -123,7 +123,10 @@ class RowReader:
         return self.get(name, str)
 
     def identifier(self, name: str) -> str:
-        return str(self.get(name, (str, int)))
+        value = str(self.get(name, (str, int)))
+        if not value.strip():
+            raise self.fail(name, "is blank; ids name the judgments of a pair")
+        return value
 
     def text_list(self, name: str, length: int | None = None) -> list[str]:
         value = self.get(name, (list, tuple))
