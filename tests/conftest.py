@@ -9,6 +9,13 @@ import pytest
 for _var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
     os.environ.setdefault(_var, "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if "J1_EVAL_CACHE" not in os.environ:  # j1 eval's request cache: fresh per test session, never the user's
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["J1_EVAL_CACHE"] = tempfile.mkdtemp(prefix="j1-eval-cache-")
+    atexit.register(shutil.rmtree, os.environ["J1_EVAL_CACHE"], True)
 
 
 @pytest.fixture(autouse=True)

@@ -166,6 +166,57 @@ def assert_j1_score_of_the_samples_file_equals_the_run(out: Path, task: str, res
         assert result[f"j1_failures/{code},none"] == count, (task, code)
 
 
+def cached_answers(folder: Path) -> int:
+    """How many answers lm-eval's request cache under ``folder`` holds (0 before the first is written)."""
+    import contextlib
+    import sqlite3
+
+    total = 0
+    for db in folder.rglob("requests_rank*.db"):
+        connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        with connection, contextlib.suppress(sqlite3.OperationalError):  # the table may not exist yet
+            total += connection.execute("SELECT COUNT(*) FROM unnamed").fetchone()[0]
+        connection.close()
+    return total
+
+
+@pytest.mark.slow
+def test_a_killed_j1_eval_resumes_from_its_cache_without_generating_answered_requests(suite, real_judge_dir, tmp_path):
+    cache = tmp_path / "cache"
+    env = {**os.environ, **ONE_THREAD, "J1_EVAL_CACHE": str(cache)}
+    run = ["eval", "--model", "hf", "--model_args", f"pretrained={real_judge_dir},dtype=float32", "--device", "cpu",
+           "--batch_size", "1", "--tasks", "j1_judgebench", "--limit", "4", "--gen_kwargs", "max_gen_toks=40",
+           "--metadata", json.dumps({"data_dir": str(suite)}), "--log_samples"]  # fmt: skip
+    killed = subprocess.Popen([str(BIN / "j1"), *run, "--output_path", str(tmp_path / "killed")], cwd=tmp_path,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 300
+    while cached_answers(cache) < 3 and killed.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    killed.kill()
+    _, stderr = killed.communicate()
+    answered = cached_answers(cache)
+    assert 3 <= answered < 8, f"the run was not caught mid-way ({answered} of 8 answers):\n{stderr[-2000:]}"
+    assert f"answers are cached under {cache}" in stderr
+
+    resumed = subprocess.run([str(BIN / "j1"), *run, "--output_path", str(tmp_path / "resumed")], cwd=tmp_path,
+                             env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"Cached requests: {answered}, Requests remaining: {8 - answered}" in resumed.stderr
+    fresh = subprocess.run([str(BIN / "j1"), *run, "--no_cache", "--output_path", str(tmp_path / "fresh")],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    assert "Cached requests" not in fresh.stderr and cached_answers(cache) == 8
+    (resumed_results, resumed_samples), (fresh_results, fresh_samples) = (
+        read_run(tmp_path / name, ["j1_judgebench"]) for name in ("resumed", "fresh")
+    )
+    assert [s["resps"] for s in resumed_samples["j1_judgebench"]] == [
+        s["resps"] for s in fresh_samples["j1_judgebench"]
+    ]
+    for key, value in fresh_results["results"]["j1_judgebench"].items():
+        other = resumed_results["results"]["j1_judgebench"][key]
+        assert other == value or (isinstance(value, float) and math.isnan(value) and math.isnan(other)), key
+
+
 # ----------------------------------------------------------------------------- a real OpenAI-compatible server
 
 

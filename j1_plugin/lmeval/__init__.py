@@ -151,8 +151,9 @@ def task_names() -> list[tuple[str, str]]:
 def eval_help() -> str:
     """What ``j1 eval --help`` prints before lm-eval's own help: the J1 tasks and the --metadata keys."""
     lines = [
-        "j1 eval: lm-eval's CLI with every plugin's J1 tasks, and --apply_chat_template by default",
-        "(--no_chat_template turns it off). Example:",
+        "j1 eval: lm-eval's CLI with every plugin's J1 tasks, --apply_chat_template by default",
+        "(--no_chat_template turns it off) and answers cached per model under <cache>/eval-requests/, so a",
+        "killed run resumes where it stopped (--no_cache turns it off; --use_cache PATH picks the place). Example:",
         '  j1 eval --model hf --model_args pretrained=MODEL --tasks j1_judgebench --metadata \'{"format": "pav"}\'',
         "",
         "J1 tasks (--tasks):",
@@ -168,11 +169,67 @@ def _is_evaluation(argv: Sequence[str]) -> bool:
     return not argv or argv[0] not in ("ls", "validate", "-h", "--help")
 
 
+NO_CACHE_FLAG = "--no_cache"
+EVAL_CACHE_ENV = "J1_EVAL_CACHE"
+
+
+def request_cache_prefix(args: Sequence[str], root: Path | None = None) -> Path:
+    """Where ``j1 eval`` keeps lm-eval's request cache for this model (a prefix: lm-eval adds ``_rank<N>.db``).
+
+    The folder is ``$J1_EVAL_CACHE``, else ``<cache>/eval-requests`` (``<cache>`` is ``$J1_CACHE_DIR``
+    or ``~/.cache/j1-plugin``). lm-eval's cache keys an answer by the request alone (prompt and
+    generation settings), not by the model, so each model gets its own sub-folder, named by a hash
+    of ``--model``, ``--model_args`` and, for a local checkpoint folder, its files' sizes and
+    modification times: retraining into the same folder starts a fresh cache.
+    """
+    import hashlib
+    import json
+
+    from j1_plugin.tiny_models import default_cache_dir
+
+    model = _flag_value(args, "--model") or "hf"
+    model_args = _flag_value(args, "--model_args") or ""
+    identity: list[Any] = [model, model_args]
+    for part in model_args.split(","):
+        key, _, value = part.partition("=")
+        if key.strip() in ("pretrained", "model", "peft", "tokenizer") and Path(value).is_dir():
+            identity += sorted(
+                (str(path.relative_to(value)), path.stat().st_size, path.stat().st_mtime_ns)
+                for path in Path(value).iterdir()
+                if path.is_file()
+            )
+    digest = hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(model_args.split(",")[0]).name)[-40:]
+    import os
+
+    folder = root or (Path(os.environ[EVAL_CACHE_ENV]) if os.environ.get(EVAL_CACHE_ENV) else None)
+    return (folder or default_cache_dir() / "eval-requests") / f"{model}-{name}-{digest}" / "requests"
+
+
+def _with_request_cache(args: list[str]) -> list[str]:
+    """``args`` with lm-eval's ``--use_cache`` on by default (see :func:`request_cache_prefix`)."""
+    import sys
+
+    if NO_CACHE_FLAG in args:
+        return [arg for arg in args if arg != NO_CACHE_FLAG]
+    asked_help = {"-h", "--help"} & set(args)
+    if not _is_evaluation(args) or asked_help or _flag_value(args, "--use_cache") is not None:
+        return args
+    prefix = request_cache_prefix(args)
+    print(
+        f"j1 eval: answers are cached under {prefix.parent} (a killed run resumes; sampled requests are not "
+        f"cached; {NO_CACHE_FLAG} turns it off)",
+        file=sys.stderr,
+    )
+    return [*args, "--use_cache", str(prefix)]
+
+
 def run_cli(argv: Sequence[str]) -> int:
     """Run lm-eval's CLI on ``argv`` with plugin tasks and registrations available.
 
     Evaluations get ``--apply_chat_template`` unless it is given or ``--no_chat_template`` is
-    passed (J1 prompts are chat turns).
+    passed (J1 prompts are chat turns), and lm-eval's request cache in a per-model folder unless
+    ``--use_cache`` is given or ``--no_cache`` is passed (see :func:`request_cache_prefix`).
     """
     import sys
 
@@ -191,10 +248,11 @@ def run_cli(argv: Sequence[str]) -> int:
     elif _is_evaluation(args) and not any(a.startswith("--apply_chat_template") for a in args):
         args.append("--apply_chat_template")
     saved = sys.argv
-    sys.argv = ["lm_eval", *args]
     try:
         if _is_evaluation(args):
             check_cli_metadata(args)
+        args = _with_request_cache(args)
+        sys.argv = ["lm_eval", *args]
         include_plugin_tasks_everywhere()
         cli_evaluate()
     except SystemExit as exit_:
