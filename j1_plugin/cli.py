@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from j1_plugin.errors import DEBUG_ENV
+from j1_plugin.errors import DEBUG_ENV, ask_for_tracebacks
 from j1_plugin.errors import report as report_error
 from j1_plugin.models import DEFAULT_MODEL
 from j1_plugin.plugins import KINDS, get_plugin_manager
@@ -268,9 +268,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["--debug"]:  # before the command, so eval and train pass every later flag on untouched
-        argv = argv[1:]
-        os.environ[DEBUG_ENV] = "1"
+    debug = argv[:1] == ["--debug"]  # before the command, so eval and train pass every later flag on untouched
+    ask_for_tracebacks(debug)
+    try:
+        return _run_command(argv[1:] if debug else argv)
+    finally:
+        ask_for_tracebacks(False)
+
+
+def _run_command(argv: list[str]) -> int:
     if argv[:1] == ["eval"]:
         from j1_plugin.lmeval import run_cli
 

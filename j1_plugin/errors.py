@@ -11,14 +11,24 @@ import sys
 
 DEBUG_ENV = "J1_DEBUG"
 
-# Errors that describe what the user should change (bad data, options, files, plugins): the
-# message says it all. Anything else is unexpected and also names its type.
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, LookupError, OSError, RuntimeError)
+# Errors that describe what the user should change, so the message says it all: our own error
+# classes (bad data, options, files, plugins), and ValueError and OSError as libraries raise them
+# for a bad option or a missing file. Anything else (a KeyError, say) is unexpected and also names its type.
+OWN_ERRORS: tuple[type[BaseException], ...] = (ValueError, LookupError, OSError, RuntimeError)
+LIBRARY_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError)
+
+
+_asked = [False]
+
+
+def ask_for_tracebacks(on: bool) -> None:
+    """Turn tracebacks on or off for this process (what ``j1 --debug`` does), whatever ``J1_DEBUG`` says."""
+    _asked[0] = on
 
 
 def debugging() -> bool:
-    """Whether tracebacks were asked for (``J1_DEBUG`` set to anything but empty, 0, false or no)."""
-    return os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no")
+    """Whether tracebacks were asked for: ``j1 --debug``, or ``J1_DEBUG`` set to anything but empty, 0, false, no."""
+    return _asked[0] or os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
 def report(prog: str, exc: BaseException) -> int:
@@ -29,7 +39,8 @@ def report(prog: str, exc: BaseException) -> int:
     if debugging():
         raise exc
     message = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, USER_ERRORS) and type(exc).__module__.startswith(("j1_plugin", "builtins")):
+    own = type(exc).__module__.startswith("j1_plugin") and isinstance(exc, OWN_ERRORS)
+    if own or (type(exc).__module__ == "builtins" and isinstance(exc, LIBRARY_ERRORS)):
         print(f"{prog}: error: {message}", file=sys.stderr)
         return 2
     print(f"{prog}: error: {type(exc).__name__}: {message}  ({DEBUG_ENV}=1 shows the traceback)", file=sys.stderr)

@@ -913,6 +913,31 @@ def test_j1_score_names_the_file_and_line_of_bad_bytes(tmp_path, capsys, content
     assert err == f"j1: error: {judgments} {message}\n"
 
 
+def test_j1_debug_or_the_debug_flag_keeps_the_traceback(tmp_path, monkeypatch):
+    data = write_jsonl(rewardbench_rows(1), tmp_path / "rb.jsonl")
+    judgments = tmp_path / "bad.jsonl"
+    judgments.write_text('{"pair_id": "0", "order": "AB", "verdict": "C"}\n')
+    argv = ["score", "--benchmark", "rewardbench", "--data", str(data), "--judgments", str(judgments)]
+    with pytest.raises(JudgmentsFileError, match="'verdict' must be 'A', 'B', 'tie' or null"):
+        main(["--debug", *argv])
+    monkeypatch.setenv("J1_DEBUG", "1")
+    with pytest.raises(JudgmentsFileError):
+        main(argv)
+    monkeypatch.setenv("J1_DEBUG", "0")
+    assert main(argv) == 2
+
+
+def test_an_unexpected_error_names_its_type_and_how_to_see_the_traceback(capsys, monkeypatch):
+    import j1_plugin.cli
+
+    def broken(args):
+        raise KeyError("somewhere deep")
+
+    monkeypatch.setattr(j1_plugin.cli, "_cmd_suite", broken)
+    assert main(["suite", "out"]) == 1
+    assert capsys.readouterr().err == "j1: error: KeyError: 'somewhere deep'  (J1_DEBUG=1 shows the traceback)\n"
+
+
 def test_a_line_with_an_output_and_the_verdict_it_reads_as_is_accepted(tmp_path, capsys):
     data = write_jsonl(rewardbench_rows(1), tmp_path / "rb.jsonl")
     output = "<think>x</think><answer>[[A]]</answer>"
