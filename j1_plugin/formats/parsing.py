@@ -151,10 +151,11 @@ def last_block(region: str, tag: str) -> str | None:
 
 def read_verdict(content: str) -> str:
     """The single ``[[A]]``/``[[B]]`` verdict inside an answer block."""
-    found = [letter for letter, pattern in _VERDICT_OF.items() if pattern.search(content)]
-    if len(found) == 1:
-        return found[0]
-    if found:
+    first = _VERDICT.search(content)  # one scan finds a verdict; a second looks only for the other letter
+    both = first is not None and _VERDICT_OF["B" if first.group(1) == "A" else "A"].search(content) is not None
+    if first is not None and not both:
+        return first.group(1)
+    if both:
         raise ParseFailure(ParseStatus.AMBIGUOUS, "the answer block names both [[A]] and [[B]]", "both_verdicts")
     raise ParseFailure(
         ParseStatus.MALFORMED,
