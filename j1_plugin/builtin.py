@@ -31,10 +31,11 @@ def register_rewards(register: Register) -> None:
 
 @hookimpl
 def register_judges(register: Register) -> None:
-    from j1_plugin.judges import HFJudge, VLLMJudge
+    from j1_plugin.judges import HFJudge, OpenAIJudge, VLLMJudge
 
     register(HFJudge)
     register(VLLMJudge)
+    register(OpenAIJudge)
 
 
 @hookimpl

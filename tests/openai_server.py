@@ -13,6 +13,12 @@ J1 tests need:
 * with ``temperature`` 0 (greedy) the text depends on the messages only;
 * ``stop`` strings cut the text and ``max_tokens`` (whitespace tokens here) limits it, as usual.
 
+Faults, for testing clients: each entry of :attr:`OpenAIServer.faults` is used up by one request,
+in order: ``("status", code, headers)`` answers with that HTTP error, ``("delay", seconds)`` waits
+before answering (a client timeout), ``("drop",)`` closes the connection without a reply. With
+``honour_n=False`` the server ignores ``n`` and returns one choice, as ``transformers serve`` does;
+with ``api_key`` set, a request without ``Authorization: Bearer <key>`` gets 401.
+
 Use :func:`serve` (a context manager) or :meth:`OpenAIServer.start` / :meth:`OpenAIServer.stop`.
 """
 
@@ -39,7 +45,7 @@ def _digest(*parts: Any) -> bytes:
 
 def judge_text(messages: Any, seed: Any, temperature: float, rng: random.Random) -> str:
     """The judge's reply to one request (see the module docstring for when it is deterministic)."""
-    if isinstance(seed, int) and not isinstance(seed, bool):
+    if isinstance(seed, (int, list)) and not isinstance(seed, bool):
         digest = _digest(messages, seed, temperature)
     elif temperature == 0:
         digest = _digest(messages)
@@ -109,7 +115,31 @@ class _Handler(BaseHTTPRequestHandler):
         if temperature is not None and (isinstance(temperature, bool) or not isinstance(temperature, (int, float))):
             self._error(400, f"'temperature' must be a number, got {temperature!r}")
             return
-        self._send_json(200, self.server.owner.complete(payload))
+        owner = self.server.owner
+        owner.headers.append(dict(self.headers))
+        if owner.api_key is not None and self.headers.get("Authorization") != f"Bearer {owner.api_key}":
+            self._error(401, "invalid API key")
+            return
+        fault = owner.next_fault()
+        if fault is not None:
+            owner.faults_used += 1
+            kind = fault[0]
+            if kind == "status":
+                data = json.dumps({"error": {"message": f"injected {fault[1]}"}}).encode()
+                self.send_response(fault[1])
+                for name, value in (fault[2] if len(fault) > 2 else {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            if kind == "drop":
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            if kind == "delay":
+                time.sleep(fault[1])
+        self._send_json(200, owner.complete(payload))
 
 
 class _Server(ThreadingHTTPServer):
@@ -124,8 +154,13 @@ class OpenAIServer:
     ``replies[i]`` is the assistant text sent back for ``payloads[i]``.
     """
 
-    def __init__(self, model: str = "j1") -> None:
+    def __init__(self, model: str = "j1", *, honour_n: bool = True, api_key: str | None = None) -> None:
         self.model = model
+        self.honour_n = honour_n
+        self.api_key = api_key
+        self.faults: list[tuple[Any, ...]] = []
+        self.faults_used = 0
+        self.headers: list[dict[str, str]] = []
         self.payloads: list[dict[str, Any]] = []
         self.replies: list[str] = []
         self._lock = threading.Lock()
@@ -188,16 +223,26 @@ class OpenAIServer:
             self.replies.clear()
         return exchanges
 
+    def next_fault(self) -> tuple[Any, ...] | None:
+        with self._lock:
+            return self.faults.pop(0) if self.faults else None
+
     def complete(self, payload: dict[str, Any]) -> dict[str, Any]:
         temperature = payload.get("temperature")
         temperature = 1.0 if temperature is None else float(temperature)  # OpenAI's default
+        n = payload.get("n") if self.honour_n and isinstance(payload.get("n"), int) else 1
+        seed = payload.get("seed")
         with self._lock:
-            text = judge_text(payload["messages"], payload.get("seed"), temperature, self._rng)
-            text, finish = _apply_limits(text, payload.get("stop"), payload.get("max_tokens"))
+            texts = []
+            for index in range(max(1, n)):
+                choice_seed = seed if index == 0 or not isinstance(seed, int) else [seed, index]
+                text = judge_text(payload["messages"], choice_seed, temperature, self._rng)
+                texts.append(_apply_limits(text, payload.get("stop"), payload.get("max_tokens")))
+            text = texts[0][0]
             self.payloads.append(payload)
             self.replies.append(text)
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in payload["messages"] if isinstance(m, dict))
-        completion_tokens = len(text.split())
+        completion_tokens = sum(len(choice_text.split()) for choice_text, _ in texts)
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex}",
             "object": "chat.completion",
@@ -205,11 +250,12 @@ class OpenAIServer:
             "model": payload.get("model") or self.model,
             "choices": [
                 {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": text},
+                    "index": index,
+                    "message": {"role": "assistant", "content": choice_text},
                     "logprobs": None,
-                    "finish_reason": finish,
+                    "finish_reason": choice_finish,
                 }
+                for index, (choice_text, choice_finish) in enumerate(texts)
             ],
             "usage": {
                 "prompt_tokens": prompt_tokens,
@@ -220,8 +266,8 @@ class OpenAIServer:
 
 
 @contextmanager
-def serve(model: str = "j1") -> Iterator[OpenAIServer]:
-    server = OpenAIServer(model).start()
+def serve(model: str = "j1", **options: Any) -> Iterator[OpenAIServer]:
+    server = OpenAIServer(model, **options).start()
     try:
         yield server
     finally:
