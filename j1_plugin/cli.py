@@ -120,7 +120,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
         pairs = saved.pairs  # an lm-eval samples file carries its documents
     else:
         pairs = benchmark.load_pairs(args.data, args.split, **benchmark.rescoring_options)
-    name = args.format or saved.format
+    recorded = {line.get("format") for _, line in saved.lines if "output" in line}
+    if args.format is None and len(recorded) > 1:
+        raise JudgmentsFileError(f"{args.judgments}: lines of several formats ({sorted(map(str, recorded))})")
+    name = args.format or saved.format or (recorded.pop() if recorded and None not in recorded else None)
     fmt = get_format(name, template=args.template) if name else None
     lines = saved.lines
     if fmt is None and any("output" in line for _, line in lines):
@@ -132,6 +135,53 @@ def _cmd_score(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
     else:
         print_score_report(report)
+    return 0
+
+
+OPENAI_ONLY = ("base_url", "concurrency", "api_key_env", "requests_per_minute", "cache")
+
+
+def _cmd_judge(args: argparse.Namespace) -> int:
+    import hashlib
+
+    from j1_plugin.judging import judge_benchmark, summary_lines
+    from j1_plugin.plugins import get_benchmark, get_format, get_judge
+    from j1_plugin.tiny_models import default_cache_dir
+
+    benchmark = get_benchmark(args.benchmark)
+    fmt = get_format(args.format, template=args.template)
+    if args.backend == "openai":
+        if args.base_url is None:
+            raise ValueError("--backend openai needs --base-url (e.g. http://127.0.0.1:8000/v1)")
+        cache = None
+        if not args.no_cache:
+            identity = hashlib.sha256(f"{args.base_url}\n{args.model}".encode()).hexdigest()[:16]
+            cache = args.cache or default_cache_dir() / "judge-requests" / identity
+        options: dict[str, Any] = {
+            "base_url": args.base_url,
+            "concurrency": args.concurrency,
+            "api_key_env": args.api_key_env,
+            "requests_per_minute": args.requests_per_minute,
+            "cache_dir": cache,
+        }
+        options = {key: value for key, value in options.items() if value is not None}
+    else:
+        given = [f"--{name.replace('_', '-')}" for name in OPENAI_ONLY if getattr(args, name) is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} only apply to --backend openai")
+        options = {"device": args.device} if args.backend == "hf" and args.device else {}
+    pairs = benchmark.load_pairs(args.data, args.split)
+    judge = get_judge(args.backend)(args.model, **options)
+    summary = judge_benchmark(
+        pairs, fmt, judge, args.out, samples=args.samples, max_new_tokens=args.max_new_tokens,
+        single_order=args.single_order, seed=args.seed, progress=not args.quiet,
+    )  # fmt: skip
+    for line in summary_lines(summary):
+        print(line, file=sys.stderr)
+    if options.get("cache_dir") is not None:
+        print(f"j1 judge: answers cached under {options['cache_dir']} (a killed run resumes; --no-cache turns it off)",
+              file=sys.stderr)  # fmt: skip
+    print(f"j1 judge: score it with: j1 score --benchmark {benchmark.name} --judgments {args.out}", file=sys.stderr)
     return 0
 
 
@@ -223,12 +273,41 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument(
         "--judgments", required=True, help="JSONL file of judgments, or an lm-eval --log_samples file of a J1 task"
     )
-    score.add_argument("--format", default=None, help="format that parses 'output' lines (default pav, or pos)")
+    score.add_argument(
+        "--format",
+        default=None,
+        help="format that parses 'output' lines (default: the lines' own 'format', else pav, or pos)",
+    )
     score.add_argument("--template", default=None, help=argparse.SUPPRESS)
     score.add_argument("--aggregate", choices=("vote", "mean_score"), default=None, help="SC@N vote or mean score")
     score.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the single random order per pair")
     score.add_argument("--json", action="store_true", help="print the JSON report")
     score.set_defaults(handler=_cmd_score)
+
+    judge_about = "judge a benchmark's pairs with any backend (no lm-eval), writing the file j1 score reads"
+    judge = commands.add_parser("judge", help=judge_about, description=judge_about + ". Both orders by default; "
+                                "a rerun continues the --out file and the openai backend's request cache.")  # fmt: skip
+    judge.add_argument("--benchmark", required=True, help="benchmark name (see j1 plugins)")
+    judge.add_argument("--data", default=None, help="local data file in the hub schema (default: the hub)")
+    judge.add_argument("--split", default=None, help="hub split (default: the benchmark's)")
+    judge.add_argument("--backend", default="openai", help="judge backend: openai (default), hf, vllm or a plugin's")
+    judge.add_argument("--model", required=True, help="the endpoint's model name, or a checkpoint for hf/vllm")
+    judge.add_argument("--base-url", default=None, help="openai: the endpoint, e.g. http://127.0.0.1:8000/v1")
+    judge.add_argument("--format", default="pav", help="judgment format (default pav)")
+    judge.add_argument("--template", default=None, help="prompt template file for the format")
+    judge.add_argument("--samples", type=int, default=1, help="N for SC@N / Mean-Score@N (sampled at T=1.0, p=0.95)")
+    judge.add_argument("--max-new-tokens", type=int, default=4096, help="tokens per judgment (default 4096)")
+    judge.add_argument("--single-order", action="store_true", help="judge one seeded order per pair, not both")
+    judge.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the single order and of sampling")
+    judge.add_argument("--concurrency", type=int, default=None, help="openai: requests in flight (default 8)")
+    judge.add_argument("--requests-per-minute", type=float, default=None, help="openai: request rate limit")
+    judge.add_argument("--api-key-env", default=None, help="openai: variable holding the key (default OPENAI_API_KEY)")
+    judge.add_argument("--cache", default=None, help="openai: request cache folder (default: under the j1 cache)")
+    judge.add_argument("--no-cache", action="store_true", help="openai: no request cache")
+    judge.add_argument("--device", default=None, help="hf: torch device")
+    judge.add_argument("--out", required=True, help="judgments JSONL to write (continued if it exists)")
+    judge.add_argument("--quiet", action="store_true", help="no progress bar")
+    judge.set_defaults(handler=_cmd_judge)
 
     tasks_path = commands.add_parser("tasks-path", help="print the lm-eval task folder for --include_path")
     tasks_path.add_argument("--all", action="store_true", help="print every plugin's task folder, one per line")

@@ -307,3 +307,30 @@ def test_the_real_judge_runs_through_j1_eval_against_a_real_transformers_serve(
          "seed": 1234},
     )  # fmt: skip
     assert reply["choices"][0]["message"]["content"] == first["resps"][0][0]
+
+
+@pytest.mark.slow
+def test_j1_judge_against_a_real_transformers_serve_gives_a_file_j1_score_scores(
+    suite, real_judge_dir, judge_server, tmp_path
+):
+    out, cache = tmp_path / "judgments.jsonl", tmp_path / "cache"
+    data = tmp_path / "judgebench.jsonl"
+    data.write_text("".join((suite / "judgebench.jsonl").read_text().splitlines(keepends=True)[:2]))
+    command = ["judge", "--benchmark", "judgebench", "--data", str(data), "--model", str(real_judge_dir),
+               "--base-url", judge_server, "--max-new-tokens", "32", "--concurrency", "1", "--cache", str(cache),
+               "--out", str(out), "--quiet"]  # fmt: skip
+    first = run_j1(command, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "requests sent 4, answers from the cache 0" in first.stderr
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(lines) == 4 and all(line["output"] for line in lines)  # the real model's own text
+    fmt = get_format("pav")
+    assert all(line["verdict"] == fmt.parse(line["output"]).verdict for line in lines)
+    out.unlink()  # as if the output were lost: the cache alone answers the rerun
+    again = run_j1(command, cwd=tmp_path)
+    assert again.returncode == 0 and "requests sent 0, answers from the cache 4" in again.stderr
+    assert [json.loads(line) for line in out.read_text().splitlines()] == lines
+    scored = run_j1(["score", "--benchmark", "judgebench", "--data", str(data), "--judgments", str(out), "--json"],
+                    cwd=tmp_path)  # fmt: skip
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["judgments"] == 4
