@@ -272,3 +272,11 @@ def serve(model: str = "j1", **options: Any) -> Iterator[OpenAIServer]:
         yield server
     finally:
         server.stop()
+
+
+if __name__ == "__main__":  # a server process of its own: prints its port, serves until killed
+    import sys
+
+    running = OpenAIServer(sys.argv[1] if len(sys.argv) > 1 else "j1").start()
+    print(running.port, flush=True)
+    threading.Event().wait()
