@@ -54,6 +54,17 @@ def parse_json(text: str, where: str, error: type[ValueError]) -> Any:
         raise error(f"{where}: not valid JSON ({exc})") from None
 
 
+def json_object(text: str, what: str, error: type[ValueError]) -> dict[str, Any]:
+    """``text`` (a command-line flag or an environment variable named ``what``) read as one JSON object."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error(f"{what} must be one JSON object: {exc}") from None
+    if not isinstance(value, dict):
+        raise error(f"{what} must be one JSON object, got {type(value).__name__}")
+    return value
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 

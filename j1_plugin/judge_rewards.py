@@ -24,11 +24,11 @@ settings from the ``J1_JUDGE_REWARD`` environment variable (a JSON object of
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from j1_plugin.files import json_object
 from j1_plugin.judges.base import Judge, Sampling
 from j1_plugin.plugins import get_format, get_judge
 from j1_plugin.records import PreferencePair
@@ -188,11 +188,5 @@ def judge_reward(prompts: Sequence[Any], completions: Sequence[Any], **kwargs: A
         text = os.environ.get(CONFIG_ENV)
         if not text:
             raise ValueError(f"judge_reward reads its settings from ${CONFIG_ENV}, a JSON object; it is unset")
-        try:
-            settings = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"${CONFIG_ENV} is not valid JSON: {exc}") from None
-        if not isinstance(settings, dict):
-            raise ValueError(f"${CONFIG_ENV} must be a JSON object of JudgeReward arguments")
-        _configured = JudgeReward(**settings)
+        _configured = JudgeReward(**json_object(text, f"${CONFIG_ENV}", ValueError))
     return _configured(prompts, completions, **kwargs)

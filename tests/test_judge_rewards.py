@@ -120,7 +120,7 @@ def test_the_dotted_path_reward_reads_its_settings_from_the_environment(judge_se
     assert len(values) == 6 and all(0 <= v <= 1 for v in values) and sum(values) == pytest.approx(3.0)
     monkeypatch.setattr(module, "_configured", None)
     monkeypatch.setenv("J1_JUDGE_REWARD", "{oops")
-    with pytest.raises(ValueError, match="J1_JUDGE_REWARD is not valid JSON"):
+    with pytest.raises(ValueError, match=r"\$J1_JUDGE_REWARD must be one JSON object: Expecting"):
         judge_reward(PROMPTS, COMPLETIONS)
 
 

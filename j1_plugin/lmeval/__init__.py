@@ -13,6 +13,7 @@ from typing import Any
 
 from j1_plugin.benchmarks.base import TASKS_DIR
 from j1_plugin.errors import report as report_error
+from j1_plugin.files import json_object
 from j1_plugin.lmeval.options import METADATA_KEYS, EvalOptions, MetadataError, check_metadata_keys
 from j1_plugin.plugins import BUILTIN_PLUGIN_NAME, PluginError, task_dir_owners
 
@@ -104,17 +105,10 @@ def _flag_value(args: Sequence[str], *names: str) -> str | None:
 
 def check_cli_metadata(args: Sequence[str]) -> None:
     """Refuse a ``--metadata`` that is not a JSON object of known J1 keys (one clear line, before any loading)."""
-    import json
-
     text = _flag_value(args, "--metadata")
     if text is None:
         return
-    try:
-        metadata = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MetadataError(f"--metadata must be one JSON object: {exc}") from None
-    if not isinstance(metadata, dict):
-        raise MetadataError(f"--metadata must be one JSON object, got {type(metadata).__name__}")
+    metadata = json_object(text, "--metadata", MetadataError)
     check_metadata_keys(metadata, pair_option_names())
     EvalOptions.from_metadata({"benchmark": "any", **metadata})  # value types and ranges
 
