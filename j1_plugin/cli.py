@@ -219,6 +219,13 @@ def _cmd_suite(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_data_options(parser: argparse.ArgumentParser, data_default: str) -> None:
+    """The benchmark and where its pairs come from: the options ``j1 score`` and ``j1 judge`` share."""
+    parser.add_argument("--benchmark", required=True, help="benchmark name (see j1 plugins)")
+    parser.add_argument("--data", default=None, help=f"local data file in the hub schema (default: {data_default})")
+    parser.add_argument("--split", default=None, help="hub split (default: the benchmark's)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="j1", description="J1 thinking LLM judges: formats, benchmarks, training.")
     parser.add_argument(
@@ -263,13 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     score = commands.add_parser("score", help="score saved judgments (JSONL) with a benchmark's official rule")
-    score.add_argument("--benchmark", required=True, help="benchmark name (see j1 plugins)")
-    score.add_argument(
-        "--data",
-        default=None,
-        help="local data file in the hub schema (default: the hub, or a samples file's own pairs)",
-    )
-    score.add_argument("--split", default=None, help="hub split (default: the benchmark's)")
+    _add_data_options(score, "the hub, or a samples file's own pairs")
     score.add_argument(
         "--judgments", required=True, help="JSONL file of judgments, or an lm-eval --log_samples file of a J1 task"
     )
@@ -287,9 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     judge_about = "judge a benchmark's pairs with any backend (no lm-eval), writing the file j1 score reads"
     judge = commands.add_parser("judge", help=judge_about, description=judge_about + ". Both orders by default; "
                                 "a rerun continues the --out file and the openai backend's request cache.")  # fmt: skip
-    judge.add_argument("--benchmark", required=True, help="benchmark name (see j1 plugins)")
-    judge.add_argument("--data", default=None, help="local data file in the hub schema (default: the hub)")
-    judge.add_argument("--split", default=None, help="hub split (default: the benchmark's)")
+    _add_data_options(judge, "the hub")
     judge.add_argument("--backend", default="openai", help="judge backend: openai (default), hf, vllm or a plugin's")
     judge.add_argument("--model", required=True, help="the endpoint's model name, or a checkpoint for hf/vllm")
     judge.add_argument("--base-url", default=None, help="openai: the endpoint, e.g. http://127.0.0.1:8000/v1")

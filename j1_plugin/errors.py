@@ -21,6 +21,12 @@ LIBRARY_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError)
 _asked = [False]
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, so a huge field never floods an error message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def ask_for_tracebacks(on: bool) -> None:
     """Turn tracebacks on or off for this process (what ``j1 --debug`` does), whatever ``J1_DEBUG`` says."""
     _asked[0] = on

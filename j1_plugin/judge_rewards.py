@@ -25,19 +25,18 @@ settings from the ``J1_JUDGE_REWARD`` environment variable (a JSON object of
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from j1_plugin.files import json_object
 from j1_plugin.judges.base import Judge, Sampling
 from j1_plugin.plugins import get_format, get_judge
 from j1_plugin.records import PreferencePair
-from j1_plugin.rewards import completion_text
+from j1_plugin.rewards import LogMetric, _log_rate, completion_text
 
 MODES = ("pointwise", "reference", "siblings")
 PAIRINGS = ("round_robin", "all")
 CONFIG_ENV = "J1_JUDGE_REWARD"
-LogMetric = Callable[[str, float], None]
 
 
 def _prompt_text(prompt: Any) -> str:
@@ -113,7 +112,8 @@ class JudgeReward:
             requests.append(self.fmt.requests(pair)[0])  # the "chosen" side is the completion
         answers = self.judge.generate([r.messages for r in requests], self.sampling)
         judgments = [self.fmt.parse(samples[0]) for samples in answers]
-        _log(log_metric, "j1_judge/parse_failure_rate", sum(not j.ok for j in judgments), len(judgments))
+        failed = sum(not j.ok for j in judgments)
+        _log_rate(log_metric, "j1_judge/parse_failure_rate", failed, len(judgments), len(judgments))
         return [j.score / 10 if j.ok else None for j in judgments]
 
     def _pairwise(
@@ -145,9 +145,10 @@ class JudgeReward:
             points[a].append(share)
             if b is not None:
                 points[b].append(1.0 - share)
-        _log(log_metric, "j1_judge/parse_failure_rate", sum(not j.ok for j in judgments), len(judgments))
+        failed = sum(not j.ok for j in judgments)
+        _log_rate(log_metric, "j1_judge/parse_failure_rate", failed, len(judgments), len(judgments))
         if parsed_both:
-            _log(log_metric, "j1_judge/flip_rate", flips, parsed_both)
+            _log_rate(log_metric, "j1_judge/flip_rate", flips, parsed_both, parsed_both)
         return [sum(p) / len(p) if p else None for p in points]
 
 
@@ -171,11 +172,6 @@ def _pairings(group: Sequence[int], pairing: str) -> list[tuple[int, int]]:
     if len(group) == 2:
         return [(group[0], group[1])]
     return [(group[i], group[(i + 1) % len(group)]) for i in range(len(group))]
-
-
-def _log(log_metric: LogMetric | None, name: str, hits: int, total: int) -> None:
-    if log_metric is not None and total:
-        log_metric(name, hits / total)
 
 
 _configured: JudgeReward | None = None

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from j1_plugin.benchmarks.base import Benchmark, skipped_counts
+from j1_plugin.errors import shown
 from j1_plugin.files import iter_jsonl
 from j1_plugin.formats import JudgmentFormat
 from j1_plugin.formats.parsing import MAX_SCORE, MIN_SCORE
@@ -125,25 +126,20 @@ def _sample_lines(
     return lines
 
 
-def read_judgment_lines(path: str | os.PathLike[str]) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, object) for every judgment of a judgments or lm-eval samples file."""
-    return read_judgments(path).lines
-
-
 def _judged_item(
     where: str, line: Mapping[str, Any], pointwise: bool, fmt: JudgmentFormat | None
 ) -> tuple[tuple[str, str, int], JudgedItem]:
     """((pair id, order or side, sample), item) of one line, every field checked."""
     pair_id = line.get("pair_id")
     if not isinstance(pair_id, str) or not pair_id.strip():
-        raise JudgmentsFileError(f"{where}: 'pair_id' must be a non-empty string, got {_shown(pair_id)}")
+        raise JudgmentsFileError(f"{where}: 'pair_id' must be a non-empty string, got {shown(pair_id)}")
     sample = line.get("sample", 0)
     if not isinstance(sample, int) or isinstance(sample, bool) or sample < 0:
-        raise JudgmentsFileError(f"{where}: 'sample' must be a whole number from 0, got {_shown(sample)}")
+        raise JudgmentsFileError(f"{where}: 'sample' must be a whole number from 0, got {shown(sample)}")
     key_name, allowed = ("side", SIDES) if pointwise else ("order", ORDERS)
     key = line.get(key_name)
     if key not in allowed:
-        raise JudgmentsFileError(f"{where}: '{key_name}' must be one of {', '.join(allowed)}, got {_shown(key)}")
+        raise JudgmentsFileError(f"{where}: '{key_name}' must be one of {', '.join(allowed)}, got {shown(key)}")
     recorded_name = "score" if pointwise else "verdict"
     recorded = (_score_judgment if pointwise else _verdict_judgment)(where, line) if recorded_name in line else None
     if "output" in line:
@@ -154,8 +150,8 @@ def _judged_item(
         judgment = fmt.parse(line["output"])
         if recorded is not None and _decision(recorded, pointwise) != _decision(judgment, pointwise):
             raise JudgmentsFileError(
-                f"{where}: '{recorded_name}' is {_shown(line[recorded_name])} but format {fmt.name!r} reads "
-                f"{_shown(_decision(judgment, pointwise))} from 'output'; keep one of them, or make them agree"
+                f"{where}: '{recorded_name}' is {shown(line[recorded_name])} but format {fmt.name!r} reads "
+                f"{shown(_decision(judgment, pointwise))} from 'output'; keep one of them, or make them agree"
             )
     elif recorded is not None:
         judgment = recorded
@@ -168,18 +164,12 @@ def _decision(judgment: Judgment, pointwise: bool) -> Any:
     return judgment.score if pointwise else judgment.verdict
 
 
-def _shown(value: Any) -> str:
-    """``repr(value)`` cut short, so a huge field never floods an error message."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _verdict_judgment(where: str, line: Mapping[str, Any]) -> Judgment:
     verdict = line["verdict"]
     if verdict is None:
         return Judgment(raw="", status=ParseStatus.NO_ANSWER, reason="verdict is null", reason_code=RECORDED_FAILURE)
     if verdict not in VERDICTS:
-        raise JudgmentsFileError(f"{where}: 'verdict' must be 'A', 'B', 'tie' or null, got {_shown(verdict)}")
+        raise JudgmentsFileError(f"{where}: 'verdict' must be 'A', 'B', 'tie' or null, got {shown(verdict)}")
     return Judgment(raw="", status=ParseStatus.OK, verdict=verdict)
 
 
@@ -189,7 +179,7 @@ def _score_judgment(where: str, line: Mapping[str, Any]) -> Judgment:
         return Judgment(raw="", status=ParseStatus.NO_ANSWER, reason="score is null", reason_code=RECORDED_FAILURE)
     if isinstance(score, bool) or not isinstance(score, (int, float)) or not MIN_SCORE <= score <= MAX_SCORE:
         raise JudgmentsFileError(
-            f"{where}: 'score' must be a number in {MIN_SCORE:g}..{MAX_SCORE:g} or null, got {_shown(score)}"
+            f"{where}: 'score' must be a number in {MIN_SCORE:g}..{MAX_SCORE:g} or null, got {shown(score)}"
         )
     return Judgment(raw="", status=ParseStatus.OK, scores={"score": float(score)})
 
@@ -221,7 +211,7 @@ def rescore(
         key, item = _judged_item(where, line, pointwise, fmt)
         pair_id, order_or_side, sample = key
         if pair_id not in by_id:
-            raise JudgmentsFileError(f"{where}: pair_id {_shown(pair_id)} is not a pair of {benchmark.name}")
+            raise JudgmentsFileError(f"{where}: pair_id {shown(pair_id)} is not a pair of {benchmark.name}")
         if key in first_line:
             raise JudgmentsFileError(
                 f"{where}: repeats the judgment of line {first_line[key]} (pair {pair_id!r}, "

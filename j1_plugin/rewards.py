@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from j1_plugin.errors import shown
 from j1_plugin.plugins import get_format
 from j1_plugin.records import ORDERS, SIDES, Judgment
 from j1_plugin.scoring import outcome_of
@@ -54,34 +55,29 @@ def completion_text(completion: Any, index: int = 0) -> str:
     where = f"completion {index}"
     message = completion[-1] if isinstance(completion, list) and completion else completion
     if not isinstance(message, dict):
-        raise RewardInputError(f"{where} must be text or a list of chat messages, got {_shown(completion)}")
+        raise RewardInputError(f"{where} must be text or a list of chat messages, got {shown(completion)}")
     content = message.get("content")
     if content is None:
         content = ""
     elif isinstance(content, list):  # content parts
         content = "".join(_part_text(part, f"{where}: content part {k}") for k, part in enumerate(content))
     elif not isinstance(content, str):
-        raise RewardInputError(f"{where}: 'content' must be text or a list of content parts, got {_shown(content)}")
+        raise RewardInputError(f"{where}: 'content' must be text or a list of content parts, got {shown(content)}")
     thought = message.get("reasoning_content") or message.get("reasoning") or message.get("thinking")
     if thought is not None and not isinstance(thought, str):
-        raise RewardInputError(f"{where}: the reasoning field must be text, got {_shown(thought)}")
+        raise RewardInputError(f"{where}: the reasoning field must be text, got {shown(thought)}")
     return f"<think>{thought}</think>{content}" if thought else content
 
 
 def _part_text(part: Any, where: str) -> str:
     if not isinstance(part, dict):
-        raise RewardInputError(f"{where} must be an object such as {{'type': 'text', 'text': ...}}, got {_shown(part)}")
+        raise RewardInputError(f"{where} must be an object such as {{'type': 'text', 'text': ...}}, got {shown(part)}")
     if part.get("type", "text") != "text":
         return ""
     text = part.get("text")
     if not isinstance(text, str):
-        raise RewardInputError(f"{where}: a text part's 'text' must be a string, got {_shown(text)}")
+        raise RewardInputError(f"{where}: a text part's 'text' must be a string, got {shown(text)}")
     return text
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _check_column(name: str, values: Sequence[Any], allowed: Sequence[Any], rows: Sequence[int] | None = None) -> None:
@@ -89,7 +85,7 @@ def _check_column(name: str, values: Sequence[Any], allowed: Sequence[Any], rows
     for index in range(len(values)) if rows is None else rows:
         if values[index] not in allowed:
             expected = ", ".join(map(repr, allowed))
-            found = _shown(values[index])
+            found = shown(values[index])
             raise RewardInputError(f"column {name!r} row {index} is {found}; expected one of {expected}")
 
 

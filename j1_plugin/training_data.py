@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from j1_plugin.benchmarks.base import LOCAL_SUFFIXES, BenchmarkDataError, read_table
+from j1_plugin.errors import shown
 from j1_plugin.formats import JudgmentFormat
 from j1_plugin.formats.truncation import CharEstimate, TokenizerCounter, fit_pair
 from j1_plugin.plugins import get_format
@@ -111,7 +112,7 @@ def pair_from_row(row: Mapping[str, Any], index: int, columns: Mapping[str, str]
     """
     names = {**DEFAULT_COLUMNS, **columns}
     raw_id = row.get(names["id"])
-    where = f"{source}: row {index}" + (f" (id {_short(raw_id)})" if raw_id is not None else "")
+    where = f"{source}: row {index}" + (f" (id {shown(raw_id)})" if raw_id is not None else "")
     pair_id = _pair_id(row, index, names["id"], where)
     for role in ("chosen", "rejected"):
         if row.get(names[role]) is None:
@@ -144,11 +145,6 @@ def pair_from_row(row: Mapping[str, Any], index: int, columns: Mapping[str, str]
             f"{where}: fields {names['chosen']!r} and {names['rejected']!r} hold the same response; nothing to judge"
         )
     return PreferencePair(id=pair_id, prompt=prompt, chosen=chosen, rejected=rejected)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _rows_of(source: Any, split: str) -> tuple[Iterable[Any], str]:

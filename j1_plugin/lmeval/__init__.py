@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -194,8 +195,6 @@ def request_cache_prefix(args: Sequence[str], root: Path | None = None) -> Path:
             )
     digest = hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(model_args.split(",")[0]).name)[-40:]
-    import os
-
     folder = root or (Path(os.environ[EVAL_CACHE_ENV]) if os.environ.get(EVAL_CACHE_ENV) else None)
     return (folder or default_cache_dir() / "eval-requests") / f"{model}-{name}-{digest}" / "requests"
 
