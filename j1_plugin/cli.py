@@ -142,11 +142,9 @@ OPENAI_ONLY = ("base_url", "concurrency", "api_key_env", "requests_per_minute", 
 
 
 def _cmd_judge(args: argparse.Namespace) -> int:
-    import hashlib
-
+    from j1_plugin.judges.openai import default_request_cache
     from j1_plugin.judging import judge_benchmark, summary_lines
     from j1_plugin.plugins import get_benchmark, get_format, get_judge
-    from j1_plugin.tiny_models import default_cache_dir
 
     benchmark = get_benchmark(args.benchmark)
     fmt = get_format(args.format, template=args.template)
@@ -155,8 +153,7 @@ def _cmd_judge(args: argparse.Namespace) -> int:
             raise ValueError("--backend openai needs --base-url (e.g. http://127.0.0.1:8000/v1)")
         cache = None
         if not args.no_cache:
-            identity = hashlib.sha256(f"{args.base_url}\n{args.model}".encode()).hexdigest()[:16]
-            cache = args.cache or default_cache_dir() / "judge-requests" / identity
+            cache = args.cache or default_request_cache(args.base_url, args.model)
         options: dict[str, Any] = {
             "base_url": args.base_url,
             "concurrency": args.concurrency,

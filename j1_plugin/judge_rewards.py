@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from j1_plugin.files import json_object
+from j1_plugin.formats import JudgmentFormat
 from j1_plugin.judges.base import Judge, Sampling
 from j1_plugin.plugins import get_format, get_judge
-from j1_plugin.records import PreferencePair
+from j1_plugin.records import Judgment, PreferencePair
 from j1_plugin.rewards import LogMetric, _log_rate, completion_text
 
 MODES = ("pointwise", "reference", "siblings")
@@ -106,12 +108,7 @@ class JudgeReward:
         return self._pairwise(questions, texts, pairs, log_metric)
 
     def _pointwise(self, questions: list[str], texts: list[str], log_metric: LogMetric | None) -> list[float | None]:
-        requests = []
-        for k, (question, text) in enumerate(zip(questions, texts, strict=True)):
-            pair = PreferencePair(f"rollout-{k}", question, text, "")
-            requests.append(self.fmt.requests(pair)[0])  # the "chosen" side is the completion
-        answers = self.judge.generate([r.messages for r in requests], self.sampling)
-        judgments = [self.fmt.parse(samples[0]) for samples in answers]
+        judgments = score_alone(self.judge, self.fmt, self.sampling, list(zip(questions, texts, strict=True)))
         failed = sum(not j.ok for j in judgments)
         _log_rate(log_metric, "j1_judge/parse_failure_rate", failed, len(judgments), len(judgments))
         return [j.score / 10 if j.ok else None for j in judgments]
@@ -124,32 +121,73 @@ class JudgeReward:
         log_metric: LogMetric | None,
     ) -> list[float | None]:
         """Judge each (completion a, completion b or reference text) pair in both orders."""
-        requests = []
-        for a, b, reference in pairs:
-            other = texts[b] if b is not None else reference
-            pair = PreferencePair(f"{a}-{b}", questions[a], texts[a], other or "")
-            requests += self.fmt.requests(pair)  # AB shows completion a first, BA swaps
-        answers = self.judge.generate([r.messages for r in requests], self.sampling)
-        judgments = [self.fmt.parse(samples[0]) for samples in answers]
+        comparisons = [
+            (questions[a], texts[a], texts[b] if b is not None else reference or "") for a, b, reference in pairs
+        ]
+        outcomes = compare_both_orders(self.judge, self.fmt, self.sampling, comparisons)
         points: list[list[float]] = [[] for _ in texts]
-        flips = parsed_both = 0
-        for index, (a, b, _reference) in enumerate(pairs):
-            first, second = judgments[2 * index], judgments[2 * index + 1]
-            # "a" is the chosen side: labelled A in order AB and B in order BA.
-            a_first, a_second = first.ok and first.verdict == "A", second.ok and second.verdict == "B"
-            b_first, b_second = first.ok and first.verdict == "B", second.ok and second.verdict == "A"
-            if first.ok and second.ok:
-                parsed_both += 1
-                flips += first.verdict == second.verdict and first.verdict in ("A", "B")
-            share = 1.0 if a_first and a_second else 0.0 if b_first and b_second else 0.5
-            points[a].append(share)
+        for (a, b, _reference), outcome in zip(pairs, outcomes, strict=True):
+            points[a].append(outcome.share)
             if b is not None:
-                points[b].append(1.0 - share)
-        failed = sum(not j.ok for j in judgments)
-        _log_rate(log_metric, "j1_judge/parse_failure_rate", failed, len(judgments), len(judgments))
+                points[b].append(1.0 - outcome.share)
+        failed = sum(outcome.failures for outcome in outcomes)
+        _log_rate(log_metric, "j1_judge/parse_failure_rate", failed, 2 * len(outcomes), 2 * len(outcomes))
+        parsed_both = [outcome.flipped for outcome in outcomes if outcome.flipped is not None]
         if parsed_both:
-            _log_rate(log_metric, "j1_judge/flip_rate", flips, parsed_both, parsed_both)
+            _log_rate(log_metric, "j1_judge/flip_rate", sum(parsed_both), len(parsed_both), len(parsed_both))
         return [sum(p) / len(p) if p else None for p in points]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two responses to one question, judged in both orders, seen from the first response.
+
+    ``share`` is 1.0 when the judge prefers the first response in both orders, 0.0 when it prefers
+    the second in both, and 0.5 otherwise (a tie, an order flip or an output that does not parse).
+    ``flipped`` says whether the verdict followed the position instead of the content (the same
+    letter in both orders); it is ``None`` unless both outputs parsed. ``outputs`` are the judge's
+    raw texts, first shown first, then swapped.
+    """
+
+    share: float
+    flipped: bool | None
+    failures: int
+    outputs: tuple[str, str]
+
+
+def compare_both_orders(
+    judge: Judge, fmt: JudgmentFormat, sampling: Sampling, comparisons: Sequence[tuple[str, str, str]]
+) -> list[Comparison]:
+    """Judge each (question, first response, second response) in both orders, in one batch.
+
+    The rule is J1's consistency rule, shared by the policy reward and the lm-eval judge metric.
+    """
+    requests = []
+    for index, (question, first, second) in enumerate(comparisons):
+        requests += fmt.requests(PreferencePair(f"comparison-{index}", question, first, second))
+    answers = judge.generate([r.messages for r in requests], sampling)
+    outcomes = []
+    for index in range(len(comparisons)):
+        ab, ba = fmt.parse(answers[2 * index][0]), fmt.parse(answers[2 * index + 1][0])
+        # The first response is the pair's "chosen" side: labelled A in order AB and B in order BA.
+        first_wins = ab.ok and ab.verdict == "A" and ba.ok and ba.verdict == "B"
+        second_wins = ab.ok and ab.verdict == "B" and ba.ok and ba.verdict == "A"
+        flipped = None
+        if ab.ok and ba.ok:
+            flipped = ab.verdict == ba.verdict and ab.verdict in ("A", "B")
+        share = 1.0 if first_wins else 0.0 if second_wins else 0.5
+        outcomes.append(Comparison(share, flipped, (not ab.ok) + (not ba.ok), (ab.raw, ba.raw)))
+    return outcomes
+
+
+def score_alone(
+    judge: Judge, fmt: JudgmentFormat, sampling: Sampling, items: Sequence[tuple[str, str]]
+) -> list[Judgment]:
+    """A pointwise judgment of each (question, response), in one batch."""
+    requests = [fmt.requests(PreferencePair(f"response-{k}", question, text, ""))[0]  # the "chosen" side
+                for k, (question, text) in enumerate(items)]  # fmt: skip
+    answers = judge.generate([r.messages for r in requests], sampling)
+    return [fmt.parse(samples[0]) for samples in answers]
 
 
 def _groups(questions: Sequence[str]) -> list[list[int]]:

@@ -17,7 +17,8 @@ Faults, for testing clients: each entry of :attr:`OpenAIServer.faults` is used u
 in order: ``("status", code, headers)`` answers with that HTTP error, ``("delay", seconds)`` waits
 before answering (a client timeout), ``("drop",)`` closes the connection without a reply. With
 ``honour_n=False`` the server ignores ``n`` and returns one choice, as ``transformers serve`` does;
-with ``api_key`` set, a request without ``Authorization: Bearer <key>`` gets 401.
+with ``api_key`` set, a request without ``Authorization: Bearer <key>`` gets 401. ``reply``, a
+function of the request's messages, replaces the built-in answer (a judge that decides by a rule).
 
 Use :func:`serve` (a context manager) or :meth:`OpenAIServer.start` / :meth:`OpenAIServer.stop`.
 """
@@ -30,7 +31,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -154,8 +155,16 @@ class OpenAIServer:
     ``replies[i]`` is the assistant text sent back for ``payloads[i]``.
     """
 
-    def __init__(self, model: str = "j1", *, honour_n: bool = True, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        model: str = "j1",
+        *,
+        honour_n: bool = True,
+        api_key: str | None = None,
+        reply: Callable[[list[dict[str, Any]]], str] | None = None,
+    ) -> None:
         self.model = model
+        self.reply = reply
         self.honour_n = honour_n
         self.api_key = api_key
         self.faults: list[tuple[Any, ...]] = []
@@ -236,7 +245,10 @@ class OpenAIServer:
             texts = []
             for index in range(max(1, n)):
                 choice_seed = seed if index == 0 or not isinstance(seed, int) else [seed, index]
-                text = judge_text(payload["messages"], choice_seed, temperature, self._rng)
+                if self.reply is not None:
+                    text = self.reply(payload["messages"])
+                else:
+                    text = judge_text(payload["messages"], choice_seed, temperature, self._rng)
                 texts.append(_apply_limits(text, payload.get("stop"), payload.get("max_tokens")))
             text = texts[0][0]
             self.payloads.append(payload)

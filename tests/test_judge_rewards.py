@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +144,26 @@ def test_grpo_trains_a_policy_against_a_judge_served_by_another_process(judge_se
     assert all(isinstance(entry.get("rewards/j1_judge_siblings/mean"), float) for entry in history)
     assert any("j1_judge/parse_failure_rate" in entry for entry in trainer.state.log_history)
     assert reward.judge.stats["sent"] >= 2 * 2 * 4  # 4 ring pairs x 2 orders per step, two steps
+
+
+@pytest.mark.slow
+def test_the_policy_recipe_trains_with_the_trl_cli_against_a_served_judge(judge_server_process, tiny_judge_dir,
+                                                                           tmp_path):  # fmt: skip
+    data = tmp_path / "prompts"
+    data.mkdir()
+    rows = [{"prompt": [{"role": "user", "content": f"Name {k} colours."}]} for k in range(4)]
+    (data / "train.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    settings = {"model": "j1", "base_url": judge_server_process, "max_new_tokens": 64}
+    env = {**os.environ, "J1_JUDGE_REWARD": json.dumps(settings), "OMP_NUM_THREADS": "1",
+           "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}  # fmt: skip
+    out = tmp_path / "policy"
+    command = [str(Path(sys.executable).parent / "trl"), "grpo", "--config",
+               str(TESTS.parent / "trainers" / "recipes" / "policy_judge_reward.yaml"),
+               "--model_name_or_path", str(tiny_judge_dir), "--dataset_name", str(data), "--output_dir", str(out),
+               "--max_steps", "2", "--per_device_train_batch_size", "4", "--max_completion_length", "8",
+               "--use_cpu", "true", "--bf16", "false", "--save_strategy", "no"]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    logged = [ast.literal_eval(line) for line in done.stdout.splitlines() if line.startswith("{'loss'")]
+    assert len(logged) == 2, done.stdout[-2000:]
+    assert all("rewards/judge_reward/mean" in entry and "j1_judge/flip_rate" in entry for entry in logged)

@@ -334,3 +334,35 @@ def test_j1_judge_against_a_real_transformers_serve_gives_a_file_j1_score_scores
                     cwd=tmp_path)  # fmt: skip
     assert scored.returncode == 0, scored.stderr
     assert json.loads(scored.stdout)["judgments"] == 4
+
+
+@pytest.mark.slow
+def test_a_stock_style_task_is_graded_by_the_real_judge_through_the_stock_lm_eval_cli(
+    real_judge_dir, tiny_judge_dir, judge_server, tmp_path
+):
+    # The policy is the tiny model (its answers are noise); the judge is the real model, served.
+    repo, out = Path(__file__).resolve().parents[1], tmp_path / "out"
+    settings = {"model": str(real_judge_dir), "base_url": judge_server.rsplit("/chat/", 1)[0],
+                "max_new_tokens": 32, "concurrency": 1, "cache_dir": str(tmp_path / "cache")}  # fmt: skip
+    env = {**os.environ, **ONE_THREAD, "J1_JUDGE_METRIC": json.dumps(settings)}
+    command = [str(BIN / "lm_eval"), "--model", "hf", "--model_args", f"pretrained={tiny_judge_dir}",
+               "--include_path", "examples/lm_eval_judge_metric", "--tasks", "j1_judged_qa", "--limit", "2",
+               "--gen_kwargs", "max_gen_toks=16", "--output_path", str(out), "--log_samples"]  # fmt: skip
+    result = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    results, samples = read_run(out, ["j1_judged_qa"])
+    scores, rows = results["results"]["j1_judged_qa"], samples["j1_judged_qa"]
+    assert len(rows) == 2
+    fmt = get_format("pav")
+    wins = []
+    for row in rows:
+        (logged,) = row["filtered_resps"][0]
+        record = json.loads(logged)  # the sample log keeps each grading record as JSON text
+        assert len(record["outputs"]) == 2 and all(record["outputs"])  # the real judge's own text, both orders
+        ab, ba = (fmt.parse(text) for text in record["outputs"])
+        verdicts = (ab.verdict, ba.verdict)
+        share = 1.0 if verdicts == ("A", "B") else 0.0 if verdicts == ("B", "A") else 0.5
+        assert record["win"] == share and record["failures"] == (not ab.ok) + (not ba.ok)
+        wins.append(share)
+    assert scores["j1_judge_win_rate,j1_judge"] == pytest.approx(sum(wins) / 2)
+    assert 0 <= scores["j1_judge_parse_fail,j1_judge"] <= 1

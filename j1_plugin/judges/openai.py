@@ -77,6 +77,14 @@ class RequestCache:
         self._db.close()
 
 
+def default_request_cache(base_url: str, model: str) -> Path:
+    """The cache folder of one endpoint and model: ``<cache>/judge-requests/<hash of both>``."""
+    from j1_plugin.tiny_models import default_cache_dir
+
+    identity = hashlib.sha256(f"{base_url}\n{model}".encode()).hexdigest()[:16]
+    return default_cache_dir() / "judge-requests" / identity
+
+
 def request_key(model: str, messages: Sequence[Message], sampling: Sampling, sample: int) -> str:
     """The cache key of one sample: endpoint model, messages, sampling settings and sample index."""
     settings = {
