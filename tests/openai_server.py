@@ -148,6 +148,12 @@ class _Server(ThreadingHTTPServer):
     block_on_close = True
     owner: OpenAIServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that went away is not an error here
+            super().handle_error(request, client_address)
+
 
 class OpenAIServer:
     """The test server; ``payloads`` holds every chat request body received, in arrival order.

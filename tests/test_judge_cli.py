@@ -123,3 +123,39 @@ def test_a_file_judged_with_another_format_is_not_continued(tmp_path, capsys, ju
         code, _, err = run(capsys, "judge", "--benchmark", "judgebench", "--data", judgebench, "--model", "j1",
                            "--base-url", f"http://127.0.0.1:{server.port}/v1", "--no-cache", "--out", out)  # fmt: skip
     assert code == 2 and "judged with format 'pas', not 'pav'" in err
+
+
+def test_a_killed_j1_judge_resumes_without_resending_what_was_answered(tmp_path, judgebench):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    def slow_judge(messages):
+        time.sleep(0.15)  # slow enough for the kill to land mid-run
+        return "<think>Assistant A checks out.</think><answer>[[A]]</answer>"
+
+    out, cache = tmp_path / "judgments.jsonl", tmp_path / "cache"
+    j1 = os.path.join(os.path.dirname(sys.executable), "j1")
+    with serve(reply=slow_judge) as server:
+        command = [j1, "judge", "--benchmark", "judgebench", "--data", str(judgebench), "--model", "j1",
+                   "--base-url", f"http://127.0.0.1:{server.port}/v1", "--concurrency", "1", "--cache", str(cache),
+                   "--out", str(out), "--quiet"]  # fmt: skip
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while len(server.payloads) < 6 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.02)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        time.sleep(0.5)  # the request in flight at the kill is still answered (into a closed socket)
+        killed_after = len(server.payloads)
+        assert 6 <= killed_after < 16, "the kill landed mid-run"
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        resent = len(server.payloads) - killed_after
+        # Every answer that reached the killed run was cached at once; only one still in flight may be asked again.
+        assert 16 - killed_after <= resent <= 16 - killed_after + 1
+        assert f"answers from the cache {16 - resent}" in done.stderr
+    lines = lines_of(out)
+    assert len(lines) == 16 and len({(line["pair_id"], line["order"]) for line in lines}) == 16
