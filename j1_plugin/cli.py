@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from j1_plugin.errors import DEBUG_ENV, ask_for_tracebacks
@@ -141,19 +142,16 @@ def _cmd_score(args: argparse.Namespace) -> int:
 OPENAI_ONLY = ("base_url", "concurrency", "api_key_env", "requests_per_minute", "cache")
 
 
-def _cmd_judge(args: argparse.Namespace) -> int:
+def _backend_options(args: argparse.Namespace, backend: str, model: str) -> dict[str, Any]:
+    """The options of a judge backend from the command line (``j1 judge`` and ``j1 synth`` share them)."""
     from j1_plugin.judges.openai import default_request_cache
-    from j1_plugin.judging import judge_benchmark, summary_lines
-    from j1_plugin.plugins import get_benchmark, get_format, get_judge
 
-    benchmark = get_benchmark(args.benchmark)
-    fmt = get_format(args.format, template=args.template)
-    if args.backend == "openai":
+    if backend == "openai":
         if args.base_url is None:
-            raise ValueError("--backend openai needs --base-url (e.g. http://127.0.0.1:8000/v1)")
+            raise ValueError("the openai backend needs --base-url (e.g. http://127.0.0.1:8000/v1)")
         cache = None
         if not args.no_cache:
-            cache = args.cache or default_request_cache(args.base_url, args.model)
+            cache = args.cache or default_request_cache(args.base_url, model)
         options: dict[str, Any] = {
             "base_url": args.base_url,
             "concurrency": args.concurrency,
@@ -161,12 +159,33 @@ def _cmd_judge(args: argparse.Namespace) -> int:
             "requests_per_minute": args.requests_per_minute,
             "cache_dir": cache,
         }
-        options = {key: value for key, value in options.items() if value is not None}
-    else:
-        given = [f"--{name.replace('_', '-')}" for name in OPENAI_ONLY if getattr(args, name) is not None]
-        if given:
-            raise ValueError(f"{', '.join(given)} only apply to --backend openai")
-        options = {"device": args.device} if args.backend == "hf" and args.device else {}
+        return {key: value for key, value in options.items() if value is not None}
+    given = [f"--{name.replace('_', '-')}" for name in OPENAI_ONLY if getattr(args, name) is not None]
+    if args.no_cache:
+        given.append("--no-cache")
+    if given:
+        raise ValueError(f"{', '.join(given)} only apply to the openai backend")
+    return {"device": args.device} if backend == "hf" and args.device else {}
+
+
+def _add_backend_options(parser: argparse.ArgumentParser) -> None:
+    """How to reach a backend: the options ``j1 judge`` and ``j1 synth`` share."""
+    parser.add_argument("--base-url", default=None, help="openai: the endpoint, e.g. http://127.0.0.1:8000/v1")
+    parser.add_argument("--concurrency", type=int, default=None, help="openai: requests in flight (default 8)")
+    parser.add_argument("--requests-per-minute", type=float, default=None, help="openai: request rate limit")
+    parser.add_argument("--api-key-env", default=None, help="openai: variable holding the key (default OPENAI_API_KEY)")
+    parser.add_argument("--cache", default=None, help="openai: request cache folder (default: under the j1 cache)")
+    parser.add_argument("--no-cache", action="store_true", help="openai: no request cache")
+    parser.add_argument("--device", default=None, help="hf: torch device")
+
+
+def _cmd_judge(args: argparse.Namespace) -> int:
+    from j1_plugin.judging import judge_benchmark, summary_lines
+    from j1_plugin.plugins import get_benchmark, get_format, get_judge
+
+    benchmark = get_benchmark(args.benchmark)
+    fmt = get_format(args.format, template=args.template)
+    options = _backend_options(args, args.backend, args.model)
     pairs = benchmark.load_pairs(args.data, args.split)
     judge = get_judge(args.backend)(args.model, **options)
     summary = judge_benchmark(
@@ -180,6 +199,155 @@ def _cmd_judge(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
     print(f"j1 judge: score it with: j1 score --benchmark {benchmark.name} --judgments {args.out}", file=sys.stderr)
     return 0
+
+
+class SynthRecipeError(ValueError):
+    """A ``j1 synth --config`` recipe that cannot run; the message names the file, part and key."""
+
+
+SYNTH_PART_ONLY = ("kind", "source", "split", "subset", "columns", "out")
+
+
+def _synth_jobs(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str | None]:
+    """The settings of each ``j1 synth`` job (one, or a recipe's parts) and the recipe's mix file.
+
+    Precedence: the options' defaults, then the recipe's top level, then its part, then the flags
+    given on the command line. With ``parts``, the top-level ``out`` is the mix of every part.
+    """
+    actions = {a.dest: a for a in args.synth_parser._actions if a.dest not in ("help", "config")}
+    given = {
+        dest
+        for dest, action in actions.items()
+        if action.option_strings
+        and any(
+            token == option or token.startswith(option + "=") for token in args.argv for option in action.option_strings
+        )
+    }
+    if args.kind is not None:
+        given.add("kind")
+    flags = {dest: getattr(args, dest) for dest in given}
+    defaults = {dest: action.default for dest, action in actions.items()}
+    if not args.config:
+        return [{**defaults, **flags}], None
+    import importlib.util
+
+    import yaml
+
+    bundled = Path(importlib.util.find_spec("j1_plugin.trainers").submodule_search_locations[0]) / "synth"
+    path = Path(args.config)
+    if not path.exists() and (bundled / args.config).exists():
+        path = bundled / args.config
+    try:
+        recipe = yaml.safe_load(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise SynthRecipeError(f"cannot read the recipe {path}: {exc}") from None
+    if not isinstance(recipe, dict):
+        raise SynthRecipeError(f"{path}: a recipe is a mapping of j1 synth options (and optional 'parts')")
+
+    def checked(mapping: Any, where: str) -> dict[str, Any]:
+        if not isinstance(mapping, dict):
+            raise SynthRecipeError(f"{where}: expected a mapping of j1 synth options")
+        settings = {}
+        for key, value in mapping.items():
+            dest = str(key).replace("-", "_")
+            action = actions.get(dest)
+            if action is None:
+                raise SynthRecipeError(f"{where}: unknown option {key!r}; the options are "
+                                       f"{', '.join(sorted(actions))} and parts")  # fmt: skip
+            if isinstance(action, argparse._StoreTrueAction):
+                ok = isinstance(value, bool)
+            elif action.type is int:
+                ok = isinstance(value, int) and not isinstance(value, bool)
+            elif action.type is float:
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            else:
+                ok = isinstance(value, str) and (not action.choices or value in action.choices)
+            if not ok:
+                wanted = ("true or false" if isinstance(action, argparse._StoreTrueAction) else
+                          "a whole number" if action.type is int else "a number" if action.type is float else
+                          f"one of {', '.join(action.choices)}" if action.choices else "text")  # fmt: skip
+                raise SynthRecipeError(f"{where}: {key!r} must be {wanted}, got {value!r}")
+            settings[dest] = value
+        return settings
+
+    parts = recipe.pop("parts", None)
+    top = checked(recipe, str(path))
+    if parts is None:
+        return [{**defaults, **top, **flags}], None
+    if not isinstance(parts, list) or not parts:
+        raise SynthRecipeError(f"{path}: 'parts' must be a non-empty list of jobs")
+    fixed = sorted(given & set(SYNTH_PART_ONLY))
+    if fixed:
+        raise SynthRecipeError(f"{', '.join('--' + name.replace('_', '-') for name in fixed)}: set per part in "
+                               f"{path}, not on the command line")  # fmt: skip
+    mix = top.pop("out", None)
+    jobs = [{**defaults, **top, **checked(part, f"{path} parts[{index}]"), **flags}
+            for index, part in enumerate(parts)]  # fmt: skip
+    outs = [job["out"] for job in jobs]
+    if len(set(outs)) != len(outs) or mix in outs:
+        raise SynthRecipeError(f"{path}: every part needs its own 'out', apart from the mix's")
+    return jobs, mix
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from j1_plugin.synth import write_mix
+
+    jobs, mix = _synth_jobs(args)
+    for index, job in enumerate(jobs):
+        missing = [name for name in ("kind", "source", "generator", "out") if not job.get(name)]
+        if missing:
+            where = f"part {index} of {args.config}" if (args.config and len(jobs) > 1) or mix else "j1 synth"
+            raise ValueError(f"{where}: set {', '.join(missing)} (on the command line or in the recipe)")
+    generators: dict[tuple[str, str], Any] = {}
+    for job in jobs:
+        _synth_job(argparse.Namespace(**job), generators)
+    if mix is not None:
+        counts = write_mix([job["out"] for job in jobs], mix)
+        parts = ", ".join(f"{count} from {out}" for out, count in counts.items())
+        print(f"j1 synth: the mix: {sum(counts.values())} pairs ({parts}) in {mix}", file=sys.stderr)
+    last = mix if mix is not None else jobs[-1]["out"]
+    print(f"j1 synth: train a judge on it with: j1 train --config tiny_cpu.yaml --dataset {last}", file=sys.stderr)
+    return 0
+
+
+def _synth_job(args: argparse.Namespace, generators: dict[tuple[str, str], Any]) -> None:
+    from j1_plugin.plugins import get_judge
+    from j1_plugin.synth import (
+        parse_columns,
+        parse_shard,
+        read_source,
+        shard_rows,
+        source_rows,
+        summary_lines,
+        synthesize,
+    )
+
+    backend, sep, model = args.generator.partition(":")
+    if not sep or not backend or not model:
+        raise ValueError(f"--generator must be BACKEND:MODEL (e.g. hf:{DEFAULT_MODEL} or openai:my-model), "
+                         f"got {args.generator!r}")  # fmt: skip
+    if args.limit is not None and args.limit < 1:
+        raise ValueError(f"--limit must be at least 1, got {args.limit}")
+    columns, shard = parse_columns(args.columns), parse_shard(args.shard)
+    options = _backend_options(args, backend, model)
+    if backend in ("hf", "vllm") and not os.path.exists(model):
+        from j1_plugin.plugins import get_model, list_models
+
+        if model in list_models():
+            model = str(get_model(model).path())
+    raw, label = source_rows(args.source, split=args.split, subset=args.subset)
+    rows = shard_rows(read_source(args.kind, raw, label, columns, limit=args.limit), shard)
+    identity = (backend, json.dumps([model, options], sort_keys=True, default=str))
+    if identity not in generators:  # a recipe's parts share one loaded generator
+        generators[identity] = get_judge(backend)(model, **options)
+    summary = synthesize(
+        args.kind, rows, generators[identity], args.out, generator_name=f"{backend}:{model}", samples=args.samples,
+        max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_p=args.top_p, seed=args.seed,
+        max_length_ratio=args.max_length_ratio, chunk=args.chunk, source=label, shard=shard,
+        max_pairs=args.max_pairs, progress=not args.quiet,
+    )  # fmt: skip
+    for line in summary_lines(summary):
+        print(line, file=sys.stderr)
 
 
 def _cmd_tasks_path(args: argparse.Namespace) -> int:
@@ -288,22 +456,46 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(judge, "the hub")
     judge.add_argument("--backend", default="openai", help="judge backend: openai (default), hf, vllm or a plugin's")
     judge.add_argument("--model", required=True, help="the endpoint's model name, or a checkpoint for hf/vllm")
-    judge.add_argument("--base-url", default=None, help="openai: the endpoint, e.g. http://127.0.0.1:8000/v1")
     judge.add_argument("--format", default="pav", help="judgment format (default pav)")
     judge.add_argument("--template", default=None, help="prompt template file for the format")
     judge.add_argument("--samples", type=int, default=1, help="N for SC@N / Mean-Score@N (sampled at T=1.0, p=0.95)")
     judge.add_argument("--max-new-tokens", type=int, default=4096, help="tokens per judgment (default 4096)")
     judge.add_argument("--single-order", action="store_true", help="judge one seeded order per pair, not both")
     judge.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the single order and of sampling")
-    judge.add_argument("--concurrency", type=int, default=None, help="openai: requests in flight (default 8)")
-    judge.add_argument("--requests-per-minute", type=float, default=None, help="openai: request rate limit")
-    judge.add_argument("--api-key-env", default=None, help="openai: variable holding the key (default OPENAI_API_KEY)")
-    judge.add_argument("--cache", default=None, help="openai: request cache folder (default: under the j1 cache)")
-    judge.add_argument("--no-cache", action="store_true", help="openai: no request cache")
-    judge.add_argument("--device", default=None, help="hf: torch device")
+    _add_backend_options(judge)
     judge.add_argument("--out", required=True, help="judgments JSONL to write (continued if it exists)")
     judge.add_argument("--quiet", action="store_true", help="no progress bar")
     judge.set_defaults(handler=_cmd_judge)
+
+    synth_about = "make J1 training pairs with a generator: verifiable (math-verify checked) or open (modified prompts)"
+    synth_more = ". The output is JSONL that j1 train reads; a rerun continues it, generating no prompt twice."
+    synth = commands.add_parser("synth", help=synth_about, description=synth_about + synth_more, allow_abbrev=False)
+    synth.add_argument("kind", nargs="?", choices=("verifiable", "open"), default=None,
+                       help="verifiable: prompts with a gold answer; open: any prompts")  # fmt: skip
+    synth.add_argument("--config", default=None, help="a recipe (YAML) of these options, or of 'parts' made in "
+                       "turn and mixed into its 'out'; flags override it (bundled: j1_mix.yaml)")  # fmt: skip
+    synth.add_argument("--source", default=None, help="prompts: a local .jsonl/.json/.parquet file or a hub id")
+    synth.add_argument("--split", default="train", help="hub split (default train)")
+    synth.add_argument("--subset", default=None, help="hub dataset config name")
+    synth.add_argument("--columns", default=None, help="column names, e.g. prompt=problem,answer=solution,id=uid "
+                       "(default: problem/question/prompt, solution/answer, id)")  # fmt: skip
+    synth.add_argument("--generator", default=None, help=f"BACKEND:MODEL, e.g. hf:{DEFAULT_MODEL}, hf:PATH or "
+                       "openai:my-model (with --base-url)")  # fmt: skip
+    synth.add_argument("--samples", type=int, default=4, help="verifiable: solutions sampled per prompt (default 4)")
+    synth.add_argument("--max-new-tokens", type=int, default=1024, help="tokens per generation (default 1024)")
+    synth.add_argument("--temperature", type=float, default=0.8, help="sampling temperature (default 0.8)")
+    synth.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling (default 0.95)")
+    synth.add_argument("--seed", type=int, default=0, help="sampling seed (default 0), recorded in every pair")
+    synth.add_argument("--max-length-ratio", type=float, default=3.0, help="open: drop pairs whose responses' "
+                       "lengths differ more than this (default 3)")  # fmt: skip
+    synth.add_argument("--limit", type=int, default=None, help="only the first N rows of the source")
+    synth.add_argument("--max-pairs", type=int, default=None, help="stop once the output holds N pairs")
+    synth.add_argument("--shard", default=None, help="I/N: this machine's share, the rows whose index is I mod N")
+    synth.add_argument("--chunk", type=int, default=16, help="prompts generated together and written at once")
+    _add_backend_options(synth)
+    synth.add_argument("--out", default=None, help="pairs JSONL to write (continued if it exists)")
+    synth.add_argument("--quiet", action="store_true", help="no progress bar")
+    synth.set_defaults(handler=_cmd_synth, synth_parser=synth)
 
     tasks_path = commands.add_parser("tasks-path", help="print the lm-eval task folder for --include_path")
     tasks_path.add_argument("--all", action="store_true", help="print every plugin's task folder, one per line")
@@ -361,6 +553,7 @@ def _run_command(argv: list[str]) -> int:
 
         return train_main(argv[1:])
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         return args.handler(args)
     except BrokenPipeError:

@@ -18,7 +18,8 @@ in order: ``("status", code, headers)`` answers with that HTTP error, ``("delay"
 before answering (a client timeout), ``("drop",)`` closes the connection without a reply. With
 ``honour_n=False`` the server ignores ``n`` and returns one choice, as ``transformers serve`` does;
 with ``api_key`` set, a request without ``Authorization: Bearer <key>`` gets 401. ``reply``, a
-function of the request's messages, replaces the built-in answer (a judge that decides by a rule).
+function of the request's messages and the choice's index, replaces the built-in answer (a judge
+that decides by a rule, or a generator whose choices differ).
 
 Use :func:`serve` (a context manager) or :meth:`OpenAIServer.start` / :meth:`OpenAIServer.stop`.
 """
@@ -167,7 +168,7 @@ class OpenAIServer:
         *,
         honour_n: bool = True,
         api_key: str | None = None,
-        reply: Callable[[list[dict[str, Any]]], str] | None = None,
+        reply: Callable[[list[dict[str, Any]], int], str] | None = None,
     ) -> None:
         self.model = model
         self.reply = reply
@@ -252,7 +253,7 @@ class OpenAIServer:
             for index in range(max(1, n)):
                 choice_seed = seed if index == 0 or not isinstance(seed, int) else [seed, index]
                 if self.reply is not None:
-                    text = self.reply(payload["messages"])
+                    text = self.reply(payload["messages"], index)
                 else:
                     text = judge_text(payload["messages"], choice_seed, temperature, self._rng)
                 texts.append(_apply_limits(text, payload.get("stop"), payload.get("max_tokens")))

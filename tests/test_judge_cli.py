@@ -106,8 +106,8 @@ def test_sc_at_n_writes_every_sample_and_scores_by_vote(tmp_path, capsys, judgeb
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--backend", "hf", "--concurrency", "4"], "j1: error: --concurrency only apply to --backend openai"),
-        ([], "j1: error: --backend openai needs --base-url"),
+        (["--backend", "hf", "--concurrency", "4"], "j1: error: --concurrency only apply to the openai backend"),
+        ([], "j1: error: the openai backend needs --base-url"),
     ],
 )
 def test_options_that_cannot_work_are_one_clear_line(tmp_path, capsys, judgebench, extra, message):
@@ -132,7 +132,7 @@ def test_a_killed_j1_judge_resumes_without_resending_what_was_answered(tmp_path,
     import sys
     import time
 
-    def slow_judge(messages):
+    def slow_judge(messages, choice=0):
         time.sleep(0.15)  # slow enough for the kill to land mid-run
         return "<think>Assistant A checks out.</think><answer>[[A]]</answer>"
 

@@ -44,12 +44,12 @@ def shown(prompt: str) -> tuple[str, str]:
     return a, b
 
 
-def prefers_longer(messages) -> str:
+def prefers_longer(messages, choice=0) -> str:
     a, b = shown(messages[-1]["content"])
     return f"<think>The longer answer explains more.</think><answer>[[{'A' if len(a) > len(b) else 'B'}]]</answer>"
 
 
-def always_a(messages) -> str:
+def always_a(messages, choice=0) -> str:
     return "<think>The first one.</think><answer>[[A]]</answer>"
 
 
@@ -111,7 +111,7 @@ def test_a_rerun_is_answered_from_the_judge_cache(tmp_path, monkeypatch):
 
 
 def test_pointwise_mode_scores_each_output_alone(tmp_path, monkeypatch):
-    def score_by_words(messages):
+    def score_by_words(messages, choice=0):
         answer = messages[-1]["content"].split("=== Assistant: response begins ===\n")[1].split("\n=== Assistant")[0]
         return "unsure" if answer == "No." else f"<think>ok</think><score> {min(10, len(answer.split()))} </score>"
 

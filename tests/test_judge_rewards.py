@@ -158,7 +158,7 @@ def test_the_policy_recipe_trains_with_the_trl_cli_against_a_served_judge(judge_
            "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}  # fmt: skip
     out = tmp_path / "policy"
     command = [str(Path(sys.executable).parent / "trl"), "grpo", "--config",
-               str(TESTS.parent / "trainers" / "recipes" / "policy_judge_reward.yaml"),
+               str(TESTS.parent / "trainers" / "policy" / "judge_reward.yaml"),
                "--model_name_or_path", str(tiny_judge_dir), "--dataset_name", str(data), "--output_dir", str(out),
                "--max_steps", "2", "--per_device_train_batch_size", "4", "--max_completion_length", "8",
                "--use_cpu", "true", "--bf16", "false", "--save_strategy", "no"]  # fmt: skip

@@ -22,7 +22,8 @@ Works with ``vllm serve``, ``transformers serve``, llama.cpp's server and hosted
 * **API key**: read only from the environment variable named by ``api_key_env`` (default
   ``OPENAI_API_KEY``); none is sent when it is unset.
 
-``stats`` counts requests sent, answers served from the cache, retries and ``n`` fallbacks.
+``stats`` counts requests sent, answers served from the cache, retries, ``n`` fallbacks and the
+completion tokens the server reported.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -220,11 +221,12 @@ class OpenAIJudge:
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
 
             async def one(index: int, conversation: Sequence[Message], missing: list[int]) -> None:
-                texts = await self._samples(session, slots, limiter, conversation, sampling, missing)
-                for sample, text in zip(missing, texts, strict=True):
+                def arrived(sample: int, text: str) -> None:  # cached at once: a kill loses no answer
                     results[index][sample] = text
                     if self.cache is not None:
                         self.cache.put(keys[index][sample], text)
+
+                await self._samples(session, slots, limiter, conversation, sampling, missing, arrived)
                 if bar is not None:
                     bar.update(len(missing))
 
@@ -246,9 +248,10 @@ class OpenAIJudge:
 
     async def _samples(
         self, session: Any, slots: asyncio.Semaphore, limiter: _RateLimiter, conversation: Sequence[Message],
-        sampling: Sampling, missing: list[int],
-    ) -> list[str]:  # fmt: skip
-        """Texts for the ``missing`` sample indices: one ``n`` request when the server honours ``n``, else one each."""
+        sampling: Sampling, missing: list[int], arrived: Callable[[int, str], None],
+    ) -> None:  # fmt: skip
+        """Texts for the ``missing`` sample indices, each given to ``arrived`` as it comes: one ``n`` request
+        when the server honours ``n``, else one request each."""
         texts: dict[int, str] = {}
         if len(missing) > 1 and self.n_supported is None:
             if self._n_probe.is_set() or self._n_probe_started:
@@ -261,12 +264,13 @@ class OpenAIJudge:
                     self._n_probe.set()
         if len(missing) > 1 and self.n_supported and not texts:
             texts = await self._n_request(session, slots, limiter, conversation, sampling, missing)
+        for sample, text in texts.items():
+            arrived(sample, text)
         for sample in missing:
             if sample not in texts:  # one request per sample, each with its own seed so they differ
                 seed = sampling.seed if sampling.greedy else sampling.seed * 1_000_003 + sample
                 choices = await self._request(session, slots, limiter, conversation, sampling, 1, seed)
-                texts[sample] = choices[0]
-        return [texts[sample] for sample in missing]
+                arrived(sample, choices[0])
 
     async def _n_request(
         self, session: Any, slots: asyncio.Semaphore, limiter: _RateLimiter, conversation: Sequence[Message],
@@ -315,8 +319,11 @@ class OpenAIJudge:
                         body = await response.text()
                         if response.status == 200:
                             data = json.loads(body)
-                            usage = (data.get("usage") or {}).get("total_tokens")
-                            limiter.settle(estimate, float(usage) if isinstance(usage, (int, float)) else None)
+                            usage = data.get("usage") or {}
+                            total = usage.get("total_tokens")
+                            limiter.settle(estimate, float(total) if isinstance(total, (int, float)) else None)
+                            if isinstance(usage.get("completion_tokens"), int):
+                                self.stats["completion_tokens"] += usage["completion_tokens"]
                             choices = sorted(data.get("choices") or [], key=lambda c: c.get("index", 0))
                             if not choices:
                                 raise JudgeRequestError(f"{self.url} answered with no choices")
