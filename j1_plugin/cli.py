@@ -108,30 +108,12 @@ def print_score_report(report: dict[str, Any]) -> None:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from j1_plugin.plugins import get_benchmark, get_format
-    from j1_plugin.rescoring import JudgmentsFileError, read_judgments, rescore
+    from j1_plugin.rescoring import score_judgments
 
-    benchmark = get_benchmark(args.benchmark)
-    saved = read_judgments(args.judgments)
-    if saved.format is not None and args.format not in (None, saved.format):
-        raise JudgmentsFileError(
-            f"{args.judgments}: the run judged with format {saved.format!r}, not --format {args.format!r}"
-        )
-    if saved.pairs is not None and args.data is None:
-        pairs = saved.pairs  # an lm-eval samples file carries its documents
-    else:
-        pairs = benchmark.load_pairs(args.data, args.split, **benchmark.rescoring_options)
-    recorded = {line.get("format") for _, line in saved.lines if "output" in line}
-    if args.format is None and len(recorded) > 1:
-        raise JudgmentsFileError(f"{args.judgments}: lines of several formats ({sorted(map(str, recorded))})")
-    name = args.format or saved.format or (recorded.pop() if recorded and None not in recorded else None)
-    fmt = get_format(name, template=args.template) if name else None
-    lines = saved.lines
-    if fmt is None and any("output" in line for _, line in lines):
-        fmt = get_format("pos" if any("side" in line for _, line in lines) else "pav")
-    report = rescore(
-        benchmark, pairs, lines, fmt=fmt, aggregate=args.aggregate, seed=args.seed, source=str(args.judgments)
-    )
+    report, _lines, _fmt = score_judgments(
+        args.benchmark, args.judgments, data=args.data, split=args.split, format=args.format,
+        template=args.template, aggregate=args.aggregate, seed=args.seed,
+    )  # fmt: skip
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -350,6 +332,18 @@ def _synth_job(args: argparse.Namespace, generators: dict[tuple[str, str], Any])
         print(line, file=sys.stderr)
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from j1_plugin.report import load_input, report_json, write_report
+
+    entries = [entry for spec in args.inputs for entry in load_input(spec, args.data_dir)]
+    paths = write_report(entries, args.out, title=args.title)
+    if args.json:
+        print(json.dumps(report_json(entries), indent=2))
+    print(f"j1 report: {len(entries)} results of {len({e.label for e in entries})} judges; page {paths['html']}, "
+          f"summary {paths['markdown']}, {len(paths) - 2} figures", file=sys.stderr)  # fmt: skip
+    return 0
+
+
 def _cmd_tasks_path(args: argparse.Namespace) -> int:
     from j1_plugin.lmeval import plugin_task_dirs
 
@@ -496,6 +490,18 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--out", default=None, help="pairs JSONL to write (continued if it exists)")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(handler=_cmd_synth, synth_parser=synth)
+
+    report_about = "one HTML page (and Markdown, PNG figures) of judges' results beside the J1 paper's numbers"
+    report = commands.add_parser("report", help=report_about, description=report_about + ". Inputs: lm-eval output "
+                                 "folders or samples files of J1 tasks, BENCHMARK:FILE judgments (j1 judge), "
+                                 "j1 score --json reports, j1 demo folders; LABEL@INPUT names the judge.")  # fmt: skip
+    report.add_argument("inputs", nargs="+", metavar="INPUT", help="results to show (see above)")
+    report.add_argument("--out", required=True, help="folder for report.html, report.md and the figures")
+    report.add_argument("--data-dir", default=None, help="folder of <benchmark>.jsonl data for BENCHMARK:FILE inputs "
+                        "(e.g. from j1 suite; default: the hub)")  # fmt: skip
+    report.add_argument("--title", default="J1 judges", help="the page's title")
+    report.add_argument("--json", action="store_true", help="also print the numbers as JSON")
+    report.set_defaults(handler=_cmd_report)
 
     tasks_path = commands.add_parser("tasks-path", help="print the lm-eval task folder for --include_path")
     tasks_path.add_argument("--all", action="store_true", help="print every plugin's task folder, one per line")

@@ -245,3 +245,45 @@ def rescore(
     if official.details:
         report["details"] = official.details
     return report
+
+
+def score_judgments(
+    benchmark_name: str,
+    path: str | os.PathLike[str],
+    *,
+    data: str | None = None,
+    split: str | None = None,
+    format: str | None = None,
+    template: str | None = None,
+    aggregate: str | None = None,
+    seed: int = DEFAULT_SEED,
+    sample_limit: int | None = None,
+) -> tuple[dict[str, Any], list[tuple[int, dict[str, Any]]], JudgmentFormat | None]:
+    """What ``j1 score`` does with one file: the report, the file's judgment lines and the format read.
+
+    The pairs are an lm-eval samples file's own documents, else ``data`` (or the hub). With
+    ``sample_limit`` only samples below it count (SC@N for N = ``sample_limit``).
+    """
+    from j1_plugin.plugins import get_benchmark, get_format
+
+    benchmark = get_benchmark(benchmark_name)
+    saved = read_judgments(path)
+    if saved.format is not None and format not in (None, saved.format):
+        raise JudgmentsFileError(f"{path}: the run judged with format {saved.format!r}, not --format {format!r}")
+    if saved.pairs is not None and data is None:
+        pairs = saved.pairs  # an lm-eval samples file carries its documents
+    else:
+        pairs = benchmark.load_pairs(data, split, **benchmark.rescoring_options)
+    recorded = {line.get("format") for _, line in saved.lines if "output" in line}
+    if format is None and len(recorded) > 1:
+        raise JudgmentsFileError(f"{path}: lines of several formats ({sorted(map(str, recorded))})")
+    name = format or saved.format or (recorded.pop() if recorded and None not in recorded else None)
+    fmt = get_format(name, template=template) if name else None
+    lines = saved.lines
+    if fmt is None and any("output" in line for _, line in lines):
+        fmt = get_format("pos" if any("side" in line for _, line in lines) else "pav")
+    if sample_limit is not None:
+        lines = [(number, line) for number, line in lines
+                 if not isinstance(line.get("sample", 0), int) or line.get("sample", 0) < sample_limit]  # fmt: skip
+    report = rescore(benchmark, pairs, lines, fmt=fmt, aggregate=aggregate, seed=seed, source=str(path))
+    return report, lines, fmt

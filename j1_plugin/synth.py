@@ -254,14 +254,14 @@ def _drop_partial_tail(path: Path) -> bool:
     return True
 
 
-def done_ids(out: Path, kind: str) -> tuple[set[str], int, int]:
-    """Prompt ids a previous run finished (in the pairs file or the ledger), its pair count, partial lines cut."""
-    done: set[str] = set()
+def done_ids(out: Path, kind: str) -> tuple[set[str], set[str], int]:
+    """The ids in the pairs file and in the ledger of a previous run, and the partial last lines cut."""
+    found: list[set[str]] = []
     partial = 0
-    pairs = 0
     for path, what in ((out, "pair"), (ledger_path(out), "ledger entry")):
         partial += _drop_partial_tail(path)
         if not path.exists():
+            found.append(set())
             continue
         seen: dict[str, int] = {}
         for number, line in iter_jsonl(path, SynthError):
@@ -273,10 +273,8 @@ def done_ids(out: Path, kind: str) -> tuple[set[str], int, int]:
             if line["id"] in seen:
                 raise SynthError(f"{path} line {number} repeats the id of line {seen[line['id']]}: {line['id']!r}")
             seen[line["id"]] = number
-        done |= set(seen)
-        if what == "pair":
-            pairs = len(seen)
-    return done, pairs, partial
+        found.append(set(seen))
+    return found[0], found[1], partial
 
 
 def _append(handle: Any, lines: Sequence[dict[str, Any]]) -> None:
@@ -418,7 +416,8 @@ def synthesize(
     if chunk < 1:
         raise SynthError(f"chunk must be at least 1, got {chunk}")
     out = Path(out)
-    done, pairs_before, partial = done_ids(out, kind)
+    paired, ledgered, partial = done_ids(out, kind)
+    done, pairs_before = paired | ledgered, len(paired)
     drops: Counter[str] = Counter()
     seen_prompts: set[str] = set()
     todo: list[SourceRow] = []
@@ -447,6 +446,8 @@ def synthesize(
     written = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("a", encoding="utf-8") as pairs_file, ledger_path(out).open("a", encoding="utf-8") as ledger:
+        unrecorded = [row for row in rows if row.id in paired - ledgered]  # killed between the two writes
+        _append(ledger, [{"id": row.id, "kept": True, "reason": None} for row in unrecorded])
         if new_duplicates:
             _append(ledger, [{"id": row.id, "kept": False, "reason": "duplicate"} for row in new_duplicates])
             drops["duplicate"] += len(new_duplicates)

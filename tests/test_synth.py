@@ -375,3 +375,43 @@ def test_the_bundled_mix_recipe_is_j1s_17k_open_plus_5k_verifiable():
         ("verifiable", "DigitalLearningGmbH/MATH-lighteval", 5000),
     ]
     assert all(job["generator"] == "openai:m" for job in jobs) and jobs[1]["samples"] == 8
+
+
+@pytest.mark.slow
+def test_a_killed_run_on_the_real_model_resumes_where_it_stopped(tmp_path):
+    source = Path(__file__).resolve().parents[1] / "examples" / "synth" / "sums.jsonl"
+    out = tmp_path / "pairs.jsonl"
+    ledger = Path(str(out) + LEDGER_SUFFIX)
+    command = [J1, "synth", "verifiable", "--source", str(source), "--generator", "hf:smollm2-135m-instruct",
+               "--samples", "2", "--max-new-tokens", "24", "--limit", "8", "--chunk", "1", "--out", str(out),
+               "--quiet"]  # fmt: skip
+    env = {**os.environ, **ONE_THREAD}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        if ledger.exists() and len(ledger.read_text().splitlines()) >= 4:  # the duplicate, then 3 prompts
+            break
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    done_before = {line["id"] for line in lines_of(ledger)} | {line["id"] for line in lines_of(out)}
+    assert 4 <= len(done_before) < 8, "the kill landed mid-run"
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"({len(done_before)} done by an earlier run, {8 - len(done_before)} handled now)" in again.stderr
+    ids = [line["id"] for line in lines_of(ledger)]
+    assert sorted(ids) == sorted(f"sum-{k:02d}" for k in range(8))  # every prompt once: none done twice
+    pairs = [line["id"] for line in lines_of(out)]
+    assert len(pairs) == len(set(pairs)) and set(pairs) == {line["id"] for line in lines_of(ledger) if line["kept"]}
+
+
+def test_a_pair_written_just_before_a_kill_is_kept_and_its_ledger_line_restored(tmp_path, capsys, math_file):
+    out = tmp_path / "pairs.jsonl"
+    ledger = Path(str(out) + LEDGER_SUFFIX)
+    with serve(reply=solver) as server:
+        assert run(capsys, *synth_args(server, math_file, out, "verifiable", "--no-cache"))[0] == 0
+        pairs, sent = out.read_text(), len(server.payloads)
+        ledger.write_text("".join(line + "\n" for line in ledger.read_text().splitlines() if '"m4"' not in line))
+        code, err = run(capsys, *synth_args(server, math_file, out, "verifiable", "--no-cache"))
+        assert code == 0 and len(server.payloads) == sent and "5 done by an earlier run" in err
+    assert out.read_text() == pairs and lines_of(ledger)[-1] == {"id": "m4", "kept": True, "reason": None}
