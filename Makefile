@@ -36,8 +36,8 @@ demo: $(VENV)/.installed
 	$(OFFLINE) $(BIN)/j1 demo
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check j1_plugin tasks trainers tests benchmarks
-	$(BIN)/ruff format --check j1_plugin tasks trainers tests benchmarks
+	$(BIN)/ruff check j1_plugin tasks trainers tests benchmarks examples
+	$(BIN)/ruff format --check j1_plugin tasks trainers tests benchmarks examples
 
 test: lint browser
 	$(OFFLINE) $(BIN)/python -m pytest
