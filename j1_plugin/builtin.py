@@ -31,11 +31,12 @@ def register_rewards(register: Register) -> None:
 
 @hookimpl
 def register_judges(register: Register) -> None:
-    from j1_plugin.judges import HFJudge, OpenAIJudge, VLLMJudge
+    from j1_plugin.judges import HFJudge, OpenAIJudge, RewardModelJudge, VLLMJudge
 
     register(HFJudge)
     register(VLLMJudge)
     register(OpenAIJudge)
+    register(RewardModelJudge)
 
 
 @hookimpl

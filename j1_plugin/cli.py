@@ -147,7 +147,7 @@ def _backend_options(args: argparse.Namespace, backend: str, model: str) -> dict
         given.append("--no-cache")
     if given:
         raise ValueError(f"{', '.join(given)} only apply to the openai backend")
-    return {"device": args.device} if backend == "hf" and args.device else {}
+    return {"device": args.device} if backend in ("hf", "reward-model") and args.device else {}
 
 
 def _add_backend_options(parser: argparse.ArgumentParser) -> None:
@@ -158,7 +158,7 @@ def _add_backend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key-env", default=None, help="openai: variable holding the key (default OPENAI_API_KEY)")
     parser.add_argument("--cache", default=None, help="openai: request cache folder (default: under the j1 cache)")
     parser.add_argument("--no-cache", action="store_true", help="openai: no request cache")
-    parser.add_argument("--device", default=None, help="hf: torch device")
+    parser.add_argument("--device", default=None, help="hf, reward-model: torch device")
 
 
 def _cmd_judge(args: argparse.Namespace) -> int:
@@ -170,10 +170,20 @@ def _cmd_judge(args: argparse.Namespace) -> int:
     options = _backend_options(args, args.backend, args.model)
     pairs = benchmark.load_pairs(args.data, args.split)
     judge = get_judge(args.backend)(args.model, **options)
-    summary = judge_benchmark(
-        pairs, fmt, judge, args.out, samples=args.samples, max_new_tokens=args.max_new_tokens,
-        single_order=args.single_order, seed=args.seed, progress=not args.quiet,
-    )  # fmt: skip
+    if getattr(judge, "kind", None) == "scalar":  # a reward model: scores, no text
+        from j1_plugin.judging import score_benchmark
+
+        given = [flag for flag in ("--format", "--template", "--samples", "--max-new-tokens")
+                 if any(token == flag or token.startswith(flag + "=") for token in args.argv)]  # fmt: skip
+        if given:
+            raise ValueError(f"{', '.join(given)}: a scalar reward model writes no text; leave them out")
+        summary = score_benchmark(pairs, judge, args.out, single_order=args.single_order, seed=args.seed,
+                                  progress=not args.quiet)  # fmt: skip
+    else:
+        summary = judge_benchmark(
+            pairs, fmt, judge, args.out, samples=args.samples, max_new_tokens=args.max_new_tokens,
+            single_order=args.single_order, seed=args.seed, progress=not args.quiet,
+        )  # fmt: skip
     for line in summary_lines(summary):
         print(line, file=sys.stderr)
     if options.get("cache_dir") is not None:
@@ -448,7 +458,8 @@ def build_parser() -> argparse.ArgumentParser:
     judge = commands.add_parser("judge", help=judge_about, description=judge_about + ". Both orders by default; "
                                 "a rerun continues the --out file and the openai backend's request cache.")  # fmt: skip
     _add_data_options(judge, "the hub")
-    judge.add_argument("--backend", default="openai", help="judge backend: openai (default), hf, vllm or a plugin's")
+    judge.add_argument("--backend", default="openai", help="judge backend: openai (default), hf, vllm, "
+                       "reward-model (a scalar reward model) or a plugin's")  # fmt: skip
     judge.add_argument("--model", required=True, help="the endpoint's model name, or a checkpoint for hf/vllm")
     judge.add_argument("--format", default="pav", help="judgment format (default pav)")
     judge.add_argument("--template", default=None, help="prompt template file for the format")

@@ -193,3 +193,65 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
             f"retries {stats.get('retries', 0)}"
         )
     return lines
+
+
+SCALAR_FORMAT = "reward-model"  # the ``format`` of lines a scalar reward model wrote
+
+
+def score_benchmark(
+    pairs: Sequence[PreferencePair],
+    scorer: Any,
+    out: str | os.PathLike[str],
+    *,
+    single_order: bool = False,
+    seed: int = DEFAULT_SEED,
+    chunk: int = 64,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Judge ``pairs`` with a scalar reward model (``scorer.score``), appending to ``out``; the run's summary.
+
+    Each response is scored once; each order's line holds the shown responses' rewards
+    (``reward_a``, ``reward_b``) and the ``verdict`` they give (the higher, or ``"tie"``).
+    """
+    from types import SimpleNamespace
+
+    out = Path(out)
+    done = judgments_done(out, SimpleNamespace(name=SCALAR_FORMAT, kind="pairwise"))
+    todo = []
+    for pair in pairs:
+        for order in [seeded_order(pair.id, seed)] if single_order else ORDERS:
+            if (pair.id, order, 0) not in done:
+                todo.append((pair, order))
+    bar = _bar(len(todo), progress)
+    written = 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a", encoding="utf-8") as handle:
+        for start in range(0, len(todo), chunk):
+            batch = todo[start : start + chunk]
+            pairs_here = list({pair.id: pair for pair, _order in batch}.values())
+            conversations = [[{"role": "user", "content": pair.prompt}, {"role": "assistant", "content": text}]
+                             for pair in pairs_here for text in (pair.chosen, pair.rejected)]  # fmt: skip
+            rewards = scorer.score(conversations)
+            if len(rewards) != len(conversations):
+                raise JudgeRunError(
+                    f"the reward model returned {len(rewards)} scores for {len(conversations)} responses"
+                )
+            by_pair = {pair.id: (rewards[2 * k], rewards[2 * k + 1]) for k, pair in enumerate(pairs_here)}
+            for pair, order in batch:
+                chosen, rejected = by_pair[pair.id]
+                reward_a, reward_b = (chosen, rejected) if order == "AB" else (rejected, chosen)
+                verdict = "A" if reward_a > reward_b else "B" if reward_b > reward_a else "tie"
+                line = {"pair_id": pair.id, "order": order, "sample": 0, "format": SCALAR_FORMAT, "verdict": verdict,
+                        "reward_a": reward_a, "reward_b": reward_b, "reason_code": None}  # fmt: skip
+                if single_order:
+                    line["seed"] = seed
+                handle.write(json.dumps(line) + "\n")
+                written += 1
+            handle.flush()
+            if bar is not None:
+                bar.update(len(batch))
+    if bar is not None:
+        bar.close()
+    planned = len(pairs) * (1 if single_order else len(ORDERS))
+    return {"out": str(out), "pairs": len(pairs), "judgments": planned, "written": written,
+            "already_there": planned - len(todo), "parse_failures": {}}  # fmt: skip

@@ -30,7 +30,7 @@ def test_builtins_register_through_the_public_hooks():
     assert pm.get_plugin("j1_plugin.builtin") is not None
     owners = {r.name: r.plugin for r in pm.registry.registrations("format")}
     assert owners == dict.fromkeys(["pav", "pas", "pavs", "pos", "pav-plan"], "j1_plugin.builtin")
-    assert pm.registry.names("judge") == ["hf", "vllm", "openai"]
+    assert pm.registry.names("judge") == ["hf", "vllm", "openai", "reward-model"]
 
 
 def test_a_registered_plugin_adds_its_format():
@@ -80,7 +80,7 @@ def test_a_hook_that_raises_disables_that_plugin_alone_and_is_reported_once(caps
     with pytest.warns(UserWarning) as caught:
         assert "acme-pav" in j1_plugin.list_formats() and j1_plugin.get_format("pav").name == "pav"
         assert "half-registered" not in j1_plugin.list_formats()  # none of a failed plugin's things count
-        assert j1_plugin.list_judges() == ["hf", "vllm", "openai"]
+        assert j1_plugin.list_judges() == ["hf", "vllm", "openai", "reward-model"]
     (warning,) = caught  # once, however many look-ups follow
     assert str(warning.message) == (
         "j1-plugin: plugin 'broken-judges' was disabled: plugin 'broken-judges' failed in register_judges: "
@@ -150,7 +150,8 @@ def test_benchmarks_contribute_their_task_folders_once(tmp_path):
 def test_unknown_names_list_what_is_registered():
     with pytest.raises(NotRegisteredError, match="no format named 'pv'; registered formats: pav, pas"):
         j1_plugin.get_format("pv")
-    with pytest.raises(NotRegisteredError, match="no judge named 'sglang'; registered judges: hf, vllm, openai"):
+    registered = "hf, vllm, openai, reward-model"
+    with pytest.raises(NotRegisteredError, match=f"no judge named 'sglang'; registered judges: {registered}"):
         j1_plugin.get_judge("sglang")
 
 
