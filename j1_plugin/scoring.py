@@ -113,6 +113,8 @@ class PairOutcome:
     judgments: int = 0
     parse_failures: int = 0
     failure_reasons: Mapping[str, int] = field(default_factory=dict)
+    # Pointwise judgments only: the (chosen, rejected) mean scores, ``None`` for a side that never parsed.
+    scores: tuple[float | None, float | None] | None = None
 
     @property
     def measured(self) -> bool:
@@ -153,6 +155,7 @@ class PairOutcome:
             "judgments": self.judgments,
             "parse_failures": self.parse_failures,
             "failure_reasons": dict(self.failure_reasons),
+            "scores": list(self.scores) if self.scores is not None else None,
         }
 
     @classmethod
@@ -167,6 +170,7 @@ class PairOutcome:
             judgments=record.get("judgments", 0),
             parse_failures=record.get("parse_failures", 0),
             failure_reasons=dict(record.get("failure_reasons", {})),
+            scores=tuple(record["scores"]) if record.get("scores") is not None else None,
         )
 
 
@@ -201,7 +205,9 @@ def score_pair(
         rejected = mean_score((i.judgment for i in items if i.side == "rejected"), "score")
         single = outcome_of(verdict_from_scores(chosen, rejected), "A")
         outcomes: dict[str, Outcome] = dict.fromkeys(ORDERS, single)
+        scores = (chosen, rejected)
     else:
+        scores = None
         outcomes = {}
         for order in ORDERS:
             judged = [i.judgment for i in items if i.order == order]
@@ -216,6 +222,7 @@ def score_pair(
         judgments=len(items),
         parse_failures=sum(not i.judgment.ok for i in items),
         failure_reasons=Counter(failure_code(i.judgment) for i in items if not i.judgment.ok),
+        scores=scores,
     )
 
 

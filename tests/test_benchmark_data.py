@@ -21,12 +21,13 @@ from j1_plugin.benchmarks.synthetic import (
     judgebench_rows,
     ppe_correctness_rows,
     ppe_preference_rows,
+    rewardbench2_rows,
     rewardbench_rows,
     rmbench_rows,
     write_jsonl,
 )
 
-BUILTIN = ["rewardbench", "ppe-preference", "ppe-correctness", "judgebench", "rmbench", "followbench"]
+BUILTIN = ["rewardbench", "ppe-preference", "ppe-correctness", "judgebench", "rmbench", "followbench", "rewardbench2"]
 PPE_HUB_IDS = [
     "lmarena-ai/PPE-MMLU-Pro-Best-of-K",
     "lmarena-ai/PPE-MATH-Best-of-K",
@@ -46,6 +47,7 @@ def fixture_rows(name):
         "judgebench": lambda: judgebench_rows(4),
         "rmbench": lambda: rmbench_rows(1),
         "followbench": lambda: followbench_rows(5),
+        "rewardbench2": lambda: rewardbench2_rows(1),
     }[name]()
 
 
@@ -63,6 +65,9 @@ def documented_ids(name, rows):
         ]
     if name == "rmbench":  # the default diagonal variant
         return [f"{row['id']}:{i}:{i}" for row in rows for i in range(3)]
+    if name == "rewardbench2":  # every chosen response against every rejected one
+        return [f"{row['id']}/c{i}of{len(row['chosen'])}-r{j}of{len(row['rejected'])}" for row in rows
+                for i in range(len(row["chosen"])) for j in range(len(row["rejected"]))]  # fmt: skip
     raise AssertionError(name)
 
 
@@ -103,7 +108,7 @@ def rm_row(row_id="chat/0", domain="chat"):
 # --- local files ----------------------------------------------------------------------------
 
 
-def test_the_six_j1_benchmarks_are_built_in():
+def test_the_six_j1_benchmarks_and_rewardbench_2_are_built_in():
     assert list_benchmarks() == BUILTIN
 
 

@@ -329,7 +329,7 @@ def test_non_editable_wheel_works_from_another_directory(tmp_path):
     location, request_count, task_files, trainers = result.stdout.splitlines()
     assert Path(location).is_relative_to(site)
     assert request_count == "10"
-    assert int(task_files) == 14
+    assert int(task_files) == 15
     trainers_dir, recipes, accelerate_configs = trainers.split()
     assert Path(trainers_dir) == site / "j1_plugin" / "trainers"
     assert (int(recipes), int(accelerate_configs)) == (len(list((REPO / "trainers" / "recipes").glob("*.yaml"))), 3)

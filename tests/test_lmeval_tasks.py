@@ -34,6 +34,7 @@ ALL_TASKS = [
     "j1_rmbench",
     "j1_rmbench_full",
     "j1_followbench",
+    "j1_rewardbench2",
 ]
 IN_GROUP = ["j1_rewardbench", "j1_ppe_preference", "j1_ppe_correctness", "j1_judgebench", "j1_rmbench"]
 OUTSIDE_GROUP = [task for task in ALL_TASKS if task not in IN_GROUP]

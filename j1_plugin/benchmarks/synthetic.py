@@ -17,6 +17,7 @@ from typing import Any
 from j1_plugin.benchmarks.ppe import DOMAINS as PPE_DOMAINS
 from j1_plugin.benchmarks.ppe import RESPONSES_PER_ROW
 from j1_plugin.benchmarks.rewardbench import SECTIONS
+from j1_plugin.benchmarks.rewardbench2 import SIZES as REWARDBENCH2_ROWS
 from j1_plugin.benchmarks.rmbench import RAW_DOMAINS
 from j1_plugin.records import PreferencePair
 
@@ -82,6 +83,35 @@ def rewardbench_rows(per_subset: int = 2, *, full: bool = False, seed: int = 0, 
                     "id": len(rows),
                 }
             )
+    return rows
+
+
+def rewardbench2_rows(per_subset: int = 1, *, full: bool = False, seed: int = 0) -> list[dict]:
+    """RewardBench 2 rows: best-of-4 sums (one right, three wrong answers); Ties as ``ref:N``/``tied:N`` twins.
+
+    ``full`` gives the official 1,865 rows (Ties: 51 twins); else ``per_subset`` rows per subset
+    (Ties: that many twins).
+    """
+    rng, rows = random.Random(seed), []
+    for subset, count in REWARDBENCH2_ROWS.items():
+        if subset == "Ties":
+            for number in range(count // 2 if full else per_subset):
+                q = SumQuestion(rng)
+                wrong = [q.answer(q.right + delta) for delta in (-3, 7)]
+                for kind, chosen in (
+                    ("ref", [q.answer(q.right)]),
+                    ("tied", [q.answer(q.right), q.answer(q.right, 2), q.answer(q.right, 0)]),
+                ):
+                    rows.append({"id": f"{kind}:{number}", "subset": subset, "prompt": q.prompt, "chosen": chosen,
+                                 "rejected": wrong, "num_correct": len(chosen), "num_rejected": len(wrong),
+                                 "total_completions": len(chosen) + len(wrong), "models": ["synthetic"]})  # fmt: skip
+            continue
+        for _ in range(count if full else per_subset):
+            q = SumQuestion(rng)
+            wrong = [q.answer(q.right + delta) for delta in (-1, 2, 10)]
+            rows.append({"id": str(len(rows)), "subset": subset, "prompt": q.prompt, "chosen": [q.answer(q.right)],
+                         "rejected": wrong, "num_correct": 1, "num_rejected": 3, "total_completions": 4,
+                         "models": ["synthetic"]})  # fmt: skip
     return rows
 
 
@@ -199,6 +229,7 @@ def followbench_rows(count: int = 5, *, seed: int = 0) -> list[dict]:
 
 SMALL_SUITE = {
     "rewardbench": lambda: rewardbench_rows(1),
+    "rewardbench2": lambda: rewardbench2_rows(1),
     "ppe-preference": lambda: ppe_preference_rows(6),
     "ppe-correctness": lambda: ppe_correctness_rows(1, conflicts=2),
     "judgebench": lambda: judgebench_rows(8),
@@ -228,6 +259,7 @@ __all__ = [
     "judgebench_rows",
     "ppe_correctness_rows",
     "ppe_preference_rows",
+    "rewardbench2_rows",
     "rewardbench_rows",
     "rmbench_rows",
     "write_jsonl",
