@@ -309,12 +309,23 @@ class _TokenCounter:
         return self.counted if self.tokenizer is not None else None
 
 
+def _generated(generator: Judge, conversations: list[list[dict[str, str]]], sampling: Sampling) -> list[list[str]]:
+    """The generator's samples for each conversation, checked to be ``sampling.n`` per conversation."""
+    if not conversations:
+        return []
+    answers = generator.generate(conversations, sampling)
+    if len(answers) != len(conversations) or any(len(samples) != sampling.n for samples in answers):
+        raise SynthError(f"the generator returned {[len(a) for a in answers]} samples for {len(conversations)} "
+                         f"prompts; expected {sampling.n} each")  # fmt: skip
+    return answers
+
+
 def _verifiable_chunk(rows: Sequence[SourceRow], generator: Judge, sampling: Sampling, tokens: _TokenCounter,
                       meta: dict[str, Any]) -> list[tuple[SourceRow, dict[str, Any] | None, str | None]]:  # fmt: skip
     golds = [parsed_answer(gold_text(row.gold or "")) for row in rows]
     asked = [row for row, gold in zip(rows, golds, strict=True) if gold]
-    answers = iter(generator.generate([[{"role": "user", "content": row.prompt + SOLVE_INSTRUCTION}]
-                                       for row in asked], sampling)) if asked else iter(())  # fmt: skip
+    conversations = [[{"role": "user", "content": row.prompt + SOLVE_INSTRUCTION}] for row in asked]
+    answers = iter(_generated(generator, conversations, sampling))
     results = []
     for row, gold in zip(rows, golds, strict=True):
         if not gold:
@@ -342,7 +353,7 @@ def _open_chunk(rows: Sequence[SourceRow], generator: Judge, sampling: Sampling,
                 meta: dict[str, Any], max_length_ratio: float,
                 ) -> list[tuple[SourceRow, dict[str, Any] | None, str | None]]:  # fmt: skip
     asks = [[{"role": "user", "content": MODIFY_TEMPLATE.format(prompt=row.prompt)}] for row in rows]
-    rewritten = [samples[0] for samples in generator.generate(asks, sampling)]
+    rewritten = [samples[0] for samples in _generated(generator, asks, sampling)]
     tokens.add(rewritten)
     modified: dict[str, str] = {}
     results: dict[str, tuple[SourceRow, dict[str, Any] | None, str | None]] = {}
@@ -357,7 +368,7 @@ def _open_chunk(rows: Sequence[SourceRow], generator: Judge, sampling: Sampling,
             modified[row.id] = instruction
     kept = [row for row in rows if row.id in modified]
     conversations = [[{"role": "user", "content": prompt}] for row in kept for prompt in (row.prompt, modified[row.id])]
-    responses = [samples[0] for samples in generator.generate(conversations, sampling)] if kept else []
+    responses = [samples[0] for samples in _generated(generator, conversations, sampling)]
     tokens.add(responses)
     for k, row in enumerate(kept):
         chosen, rejected = responses[2 * k], responses[2 * k + 1]

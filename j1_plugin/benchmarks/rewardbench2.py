@@ -22,7 +22,8 @@ Official rules, computed from those judgments:
   share of prompts whose correct-vs-incorrect margin exceeds the spread among the correct answers
   + 0.20 the same with the smaller margin of the prompt and its reference + 0.01 the mean
   ``tanh(margin / spread - 1)``. Scores are the pointwise ones, or for a pairwise judge each
-  response's mean share of its comparisons;
+  response's mean share of its comparisons. When no prompt has both its forms judged, the three
+  margin terms count 0 (the official code would give NaN);
 * **overall**: the plain mean of the six subset scores present.
 
 Numbers are percent (Ties can reach 101, as in the official formula). A row with a comparison

@@ -10,6 +10,18 @@ from j1_plugin.judges.base import Sampling
 from j1_plugin.records import Message
 
 
+def load_model(model: Any, tokenizer: Any, auto_class: Any, dtype: str, owner: str) -> tuple[Any, Any]:
+    """``(model, tokenizer)`` loaded with ``auto_class`` from a hub id or folder, or as given (with its tokenizer)."""
+    if isinstance(model, (str, os.PathLike)):
+        from transformers import AutoTokenizer
+
+        source = os.fspath(model)
+        return auto_class.from_pretrained(source, dtype=dtype), tokenizer or AutoTokenizer.from_pretrained(source)
+    if tokenizer is None:
+        raise ValueError(f"{owner} needs a tokenizer when given a loaded model")
+    return model, tokenizer
+
+
 class HFJudge:
     """Generate judgments with ``transformers``: ``HFJudge("path/or/hub-id", device="cpu")``.
 
@@ -31,14 +43,9 @@ class HFJudge:
         chat_template_kwargs: dict[str, Any] | None = None,
     ) -> None:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
 
-        if isinstance(model, (str, os.PathLike)):
-            source = os.fspath(model)
-            tokenizer = tokenizer or AutoTokenizer.from_pretrained(source)
-            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
-        elif tokenizer is None:
-            raise ValueError("HFJudge needs a tokenizer when given a loaded model")
+        model, tokenizer = load_model(model, tokenizer, AutoModelForCausalLM, dtype, "HFJudge")
         if getattr(tokenizer, "chat_template", None) is None:
             raise ValueError("the judge's tokenizer has no chat template; J1 prompts are chat turns")
         if tokenizer.pad_token is None:

@@ -38,16 +38,13 @@ class RewardModelJudge:
         max_length: int | None = None,
     ) -> None:
         import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoModelForSequenceClassification
+
+        from j1_plugin.judges.hf import load_model
 
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        if isinstance(model, (str, os.PathLike)):
-            source = os.fspath(model)
-            tokenizer = tokenizer or AutoTokenizer.from_pretrained(source)
-            model = AutoModelForSequenceClassification.from_pretrained(source, dtype=dtype)
-        elif tokenizer is None:
-            raise ValueError("RewardModelJudge needs a tokenizer when given a loaded model")
+        model, tokenizer = load_model(model, tokenizer, AutoModelForSequenceClassification, dtype, "RewardModelJudge")
         labels = getattr(model.config, "num_labels", 1)
         if labels != 1:
             raise ValueError(f"a scalar reward model has one output; this model has {labels} labels")

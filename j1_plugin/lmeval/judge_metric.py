@@ -128,9 +128,12 @@ class J1JudgeFilter(Filter):
     def _judge(self) -> Any:
         options = dict(self.backend_options)
         if self.backend == "openai" and "cache_dir" not in options:
-            from j1_plugin.judges.openai import default_request_cache
+            import inspect
 
-            options["cache_dir"] = default_request_cache(options.get("base_url", ""), self.model)
+            from j1_plugin.judges.openai import OpenAIJudge, default_request_cache
+
+            default_url = inspect.signature(OpenAIJudge).parameters["base_url"].default
+            options["cache_dir"] = default_request_cache(options.get("base_url", default_url), self.model)
         try:
             return get_judge(self.backend)(self.model, **options)
         except TypeError as exc:
