@@ -94,20 +94,21 @@ def _headline_of(report: Mapping[str, Any]) -> float | None:
     return Entry("", "", dict(report), "").headline
 
 
-def _scored_file(label: str, benchmark: str, path: Path, data: str | None) -> Entry:
-    from j1_plugin.rescoring import score_judgments
+def _scored_file(label: str, benchmark_name: str, path: Path, data: str | None) -> Entry:
+    from j1_plugin.rescoring import first_samples, load_judged, rescore
 
-    report, lines, _fmt = score_judgments(benchmark, path, data=data)
+    benchmark, pairs, lines, fmt = load_judged(benchmark_name, path, data=data)
+    report = rescore(benchmark, pairs, lines, fmt=fmt, source=str(path))
     outputs = [line["output"] for _, line in lines if isinstance(line.get("output"), str)]
     samples = max((line.get("sample", 0) for _, line in lines if isinstance(line.get("sample", 0), int)), default=0) + 1
     curve = []
-    if samples > 1:
-        sizes = sorted({n for n in (1, 2, 4, 8, 16, 32, 64) if n < samples} | {samples})
-        for size in sizes:
-            value = _headline_of(score_judgments(benchmark, path, data=data, sample_limit=size)[0])
+    if samples > 1:  # SC@N / Mean-Score@N: the official score with the first N samples of each judgment
+        for size in sorted({n for n in (1, 2, 4, 8, 16, 32, 64) if n < samples} | {samples}):
+            scored = rescore(benchmark, pairs, first_samples(lines, size), fmt=fmt, source=str(path))
+            value = _headline_of(scored)
             if value is not None:
                 curve.append((size, value))
-    return Entry(label, benchmark, report, str(path), outputs, curve)
+    return Entry(label, benchmark_name, report, str(path), outputs, curve)
 
 
 def _lmeval_entries(label: str | None, folder: Path) -> list[Entry]:

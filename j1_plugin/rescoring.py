@@ -247,7 +247,7 @@ def rescore(
     return report
 
 
-def score_judgments(
+def load_judged(
     benchmark_name: str,
     path: str | os.PathLike[str],
     *,
@@ -255,14 +255,10 @@ def score_judgments(
     split: str | None = None,
     format: str | None = None,
     template: str | None = None,
-    aggregate: str | None = None,
-    seed: int = DEFAULT_SEED,
-    sample_limit: int | None = None,
-) -> tuple[dict[str, Any], list[tuple[int, dict[str, Any]]], JudgmentFormat | None]:
-    """What ``j1 score`` does with one file: the report, the file's judgment lines and the format read.
+) -> tuple[Benchmark, list[PreferencePair], list[tuple[int, dict[str, Any]]], JudgmentFormat | None]:
+    """A judgments file with what scoring it needs: the benchmark, its pairs, the lines and the format.
 
-    The pairs are an lm-eval samples file's own documents, else ``data`` (or the hub). With
-    ``sample_limit`` only samples below it count (SC@N for N = ``sample_limit``).
+    The pairs are an lm-eval samples file's own documents, else ``data`` (or the hub).
     """
     from j1_plugin.plugins import get_benchmark, get_format
 
@@ -282,8 +278,28 @@ def score_judgments(
     lines = saved.lines
     if fmt is None and any("output" in line for _, line in lines):
         fmt = get_format("pos" if any("side" in line for _, line in lines) else "pav")
-    if sample_limit is not None:
-        lines = [(number, line) for number, line in lines
-                 if not isinstance(line.get("sample", 0), int) or line.get("sample", 0) < sample_limit]  # fmt: skip
+    return benchmark, pairs, lines, fmt
+
+
+def first_samples(lines: Sequence[tuple[int, dict[str, Any]]], count: int) -> list[tuple[int, dict[str, Any]]]:
+    """The lines of samples ``0 .. count - 1`` (SC@N for N = ``count``); other lines are left to the checks."""
+    return [(number, line) for number, line in lines
+            if not isinstance(line.get("sample", 0), int) or line.get("sample", 0) < count]  # fmt: skip
+
+
+def score_judgments(
+    benchmark_name: str,
+    path: str | os.PathLike[str],
+    *,
+    data: str | None = None,
+    split: str | None = None,
+    format: str | None = None,
+    template: str | None = None,
+    aggregate: str | None = None,
+    seed: int = DEFAULT_SEED,
+) -> tuple[dict[str, Any], list[tuple[int, dict[str, Any]]], JudgmentFormat | None]:
+    """What ``j1 score`` does with one file: the report, the file's judgment lines and the format read."""
+    benchmark, pairs, lines, fmt = load_judged(benchmark_name, path, data=data, split=split, format=format,
+                                               template=template)  # fmt: skip
     report = rescore(benchmark, pairs, lines, fmt=fmt, aggregate=aggregate, seed=seed, source=str(path))
     return report, lines, fmt
