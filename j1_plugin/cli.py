@@ -108,12 +108,12 @@ def print_score_report(report: dict[str, Any]) -> None:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from j1_plugin.rescoring import score_judgments
+    from j1_plugin.rescoring import load_judged, rescore
 
-    report, _lines, _fmt = score_judgments(
-        args.benchmark, args.judgments, data=args.data, split=args.split, format=args.format,
-        template=args.template, aggregate=args.aggregate, seed=args.seed,
-    )  # fmt: skip
+    benchmark, pairs, lines, fmt = load_judged(args.benchmark, args.judgments, data=args.data, split=args.split,
+                                               format=args.format, template=args.template)  # fmt: skip
+    report = rescore(benchmark, pairs, lines, fmt=fmt, aggregate=args.aggregate, seed=args.seed,
+                     source=str(args.judgments))  # fmt: skip
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -122,6 +122,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 OPENAI_ONLY = ("base_url", "concurrency", "api_key_env", "requests_per_minute", "cache")
+
+
+def _flag_given(argv: Sequence[str], flag: str) -> bool:
+    """Whether ``flag`` was written on the command line (``--flag v`` or ``--flag=v``), default value or not."""
+    return any(token == flag or token.startswith(flag + "=") for token in argv)
 
 
 def _backend_options(args: argparse.Namespace, backend: str, model: str) -> dict[str, Any]:
@@ -174,7 +179,7 @@ def _cmd_judge(args: argparse.Namespace) -> int:
         from j1_plugin.judging import score_benchmark
 
         given = [flag for flag in ("--format", "--template", "--samples", "--max-new-tokens")
-                 if any(token == flag or token.startswith(flag + "=") for token in args.argv)]  # fmt: skip
+                 if _flag_given(args.argv, flag)]  # fmt: skip
         if given:
             raise ValueError(f"{', '.join(given)}: a scalar reward model writes no text; leave them out")
         summary = score_benchmark(pairs, judge, args.out, single_order=args.single_order, seed=args.seed,
@@ -200,27 +205,22 @@ class SynthRecipeError(ValueError):
 SYNTH_PART_ONLY = ("kind", "source", "split", "subset", "columns", "out")
 
 
-def _synth_jobs(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str | None]:
-    """The settings of each ``j1 synth`` job (one, or a recipe's parts) and the recipe's mix file.
+def _synth_jobs(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str | None, bool]:
+    """The settings of each ``j1 synth`` job (one, or a recipe's parts), the recipe's mix file, and
+    whether the jobs are a recipe's parts.
 
     Precedence: the options' defaults, then the recipe's top level, then its part, then the flags
     given on the command line. With ``parts``, the top-level ``out`` is the mix of every part.
     """
     actions = {a.dest: a for a in args.synth_parser._actions if a.dest not in ("help", "config")}
-    given = {
-        dest
-        for dest, action in actions.items()
-        if action.option_strings
-        and any(
-            token == option or token.startswith(option + "=") for token in args.argv for option in action.option_strings
-        )
-    }
+    given = {dest for dest, action in actions.items()
+             if any(_flag_given(args.argv, option) for option in action.option_strings)}  # fmt: skip
     if args.kind is not None:
         given.add("kind")
     flags = {dest: getattr(args, dest) for dest in given}
     defaults = {dest: action.default for dest, action in actions.items()}
     if not args.config:
-        return [{**defaults, **flags}], None
+        return [{**defaults, **flags}], None, False
     import importlib.util
 
     import yaml
@@ -265,7 +265,7 @@ def _synth_jobs(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str | N
     parts = recipe.pop("parts", None)
     top = checked(recipe, str(path))
     if parts is None:
-        return [{**defaults, **top, **flags}], None
+        return [{**defaults, **top, **flags}], None, False
     if not isinstance(parts, list) or not parts:
         raise SynthRecipeError(f"{path}: 'parts' must be a non-empty list of jobs")
     fixed = sorted(given & set(SYNTH_PART_ONLY))
@@ -278,17 +278,17 @@ def _synth_jobs(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str | N
     outs = [job["out"] for job in jobs]
     if len(set(outs)) != len(outs) or mix in outs:
         raise SynthRecipeError(f"{path}: every part needs its own 'out', apart from the mix's")
-    return jobs, mix
+    return jobs, mix, True
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     from j1_plugin.synth import write_mix
 
-    jobs, mix = _synth_jobs(args)
+    jobs, mix, from_parts = _synth_jobs(args)
     for index, job in enumerate(jobs):
         missing = [name for name in ("kind", "source", "generator", "out") if not job.get(name)]
         if missing:
-            where = f"part {index} of {args.config}" if (args.config and len(jobs) > 1) or mix else "j1 synth"
+            where = f"part {index} of {args.config}" if from_parts else "j1 synth"
             raise ValueError(f"{where}: set {', '.join(missing)} (on the command line or in the recipe)")
     generators: dict[tuple[str, str], Any] = {}
     for job in jobs:

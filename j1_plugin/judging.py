@@ -68,18 +68,19 @@ def plan(
     return planned
 
 
-def judgments_done(out: Path, fmt: JudgmentFormat) -> set[tuple[str, str, int]]:
-    """(pair id, order or side, sample) of every judgment already in ``out``; a repeat is an error."""
+def judgments_done(out: Path, format_name: str, pointwise: bool = False) -> set[tuple[str, str, int]]:
+    """(pair id, order or side, sample) of every judgment already in ``out``, all judged with format
+    ``format_name``; a repeat is an error."""
     if not out.exists():
         return set()
     seen: dict[tuple[str, str, int], int] = {}
-    key_name = "side" if fmt.kind == "pointwise" else "order"
+    key_name = "side" if pointwise else "order"
     for number, line in iter_jsonl(out, JudgeRunError):
         if not isinstance(line, dict):
             raise JudgeRunError(f"{out} line {number}: expected a JSON object")
-        if line.get("format") != fmt.name:
+        if line.get("format") != format_name:
             raise JudgeRunError(
-                f"{out} line {number}: judged with format {line.get('format')!r}, not {fmt.name!r}; "
+                f"{out} line {number}: judged with format {line.get('format')!r}, not {format_name!r}; "
                 "continue with the same --format, or write to another --out"
             )
         identity = (line.get("pair_id"), line.get(key_name), line.get("sample"))
@@ -124,7 +125,7 @@ def judge_benchmark(
         raise ValueError(f"samples must be at least 1, got {samples}")
     out = Path(out)
     planned = plan(pairs, fmt, samples=samples, single_order=single_order, seed=seed)
-    done = judgments_done(out, fmt)
+    done = judgments_done(out, fmt.name, pointwise=fmt.kind == "pointwise")
     todo: dict[tuple[str, str], list[PlannedJudgment]] = {}
     for item in planned:
         if item.identity not in done:
@@ -213,10 +214,8 @@ def score_benchmark(
     Each response is scored once; each order's line holds the shown responses' rewards
     (``reward_a``, ``reward_b``) and the ``verdict`` they give (the higher, or ``"tie"``).
     """
-    from types import SimpleNamespace
-
     out = Path(out)
-    done = judgments_done(out, SimpleNamespace(name=SCALAR_FORMAT, kind="pairwise"))
+    done = judgments_done(out, SCALAR_FORMAT)
     todo = []
     for pair in pairs:
         for order in [seeded_order(pair.id, seed)] if single_order else ORDERS:

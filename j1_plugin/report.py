@@ -65,19 +65,25 @@ class Entry:
 
     @property
     def headline(self) -> float | None:
-        """The benchmark's official overall score, else the J1 consistent accuracy."""
-        official = self.report.get("official") or {}
-        value = official.get("overall", (self.report.get("j1") or {}).get("consistent_accuracy"))
-        return float(value) if isinstance(value, (int, float)) else None
+        return headline(self.report)
 
     @property
     def paper_value(self) -> float | None:
         """The number the J1 paper reports for this benchmark: consistent accuracy on JudgeBench and
         FollowBenchEval, the official overall score (one random order per pair) elsewhere."""
         if self.benchmark in CONSISTENT_IN_PAPER:
-            value = (self.report.get("j1") or {}).get("consistent_accuracy")
-            return float(value) if isinstance(value, (int, float)) else None
+            return _number((self.report.get("j1") or {}).get("consistent_accuracy"))
         return self.headline
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def headline(report: Mapping[str, Any]) -> float | None:
+    """A score report's official overall score, else its J1 consistent accuracy."""
+    official = report.get("official") or {}
+    return _number(official.get("overall", (report.get("j1") or {}).get("consistent_accuracy")))
 
 
 # ----------------------------------------------------------------------------- reading inputs
@@ -90,8 +96,10 @@ def _task_benchmarks() -> dict[str, str]:
             and not about.startswith("group:")}  # fmt: skip
 
 
-def _headline_of(report: Mapping[str, Any]) -> float | None:
-    return Entry("", "", dict(report), "").headline
+def _task_of(path: Path, tasks: Mapping[str, str]) -> str | None:
+    """The J1 task whose lm-eval samples file ``path`` is (the longest task name that fits), if any."""
+    return next((name for name in sorted(tasks, key=len, reverse=True) if path.name.startswith(f"samples_{name}_")),
+                None)  # fmt: skip
 
 
 def _scored_file(label: str, benchmark_name: str, path: Path, data: str | None) -> Entry:
@@ -105,7 +113,7 @@ def _scored_file(label: str, benchmark_name: str, path: Path, data: str | None) 
     if samples > 1:  # SC@N / Mean-Score@N: the official score with the first N samples of each judgment
         for size in sorted({n for n in (1, 2, 4, 8, 16, 32, 64) if n < samples} | {samples}):
             scored = rescore(benchmark, pairs, first_samples(lines, size), fmt=fmt, source=str(path))
-            value = _headline_of(scored)
+            value = headline(scored)
             if value is not None:
                 curve.append((size, value))
     return Entry(label, benchmark_name, report, str(path), outputs, curve)
@@ -115,8 +123,7 @@ def _lmeval_entries(label: str | None, folder: Path) -> list[Entry]:
     tasks = _task_benchmarks()
     entries = []
     for path in sorted(folder.rglob("samples_*.jsonl")):
-        task = next((name for name in sorted(tasks, key=len, reverse=True) if path.name.startswith(f"samples_{name}_")),
-                    None)  # fmt: skip
+        task = _task_of(path, tasks)
         if task is None:
             continue  # not a J1 task's samples
         entries.append(_scored_file(label or path.parent.name, tasks[task], path, None))
@@ -172,8 +179,7 @@ def load_input(spec: str, data_dir: str | os.PathLike[str] | None = None) -> lis
         return _lmeval_entries(label, path)
     if path.is_file() and path.name.startswith("samples_") and path.suffix == ".jsonl":
         tasks = _task_benchmarks()
-        task = next((name for name in sorted(tasks, key=len, reverse=True) if path.name.startswith(f"samples_{name}_")),
-                    None)  # fmt: skip
+        task = _task_of(path, tasks)
         if task is None:
             raise ReportError(f"{spec}: {path.name} is not the samples file of a J1 task")
         return [_scored_file(label or path.parent.name, tasks[task], path, None)]
@@ -283,15 +289,15 @@ def draw_figures(entries: Sequence[Entry], out: Path) -> dict[str, Path]:
         _empty(ax, "SC@N: no run with several samples per judgment")
     paths["sc_curves"] = _save(fig, out / "sc_curves.png")
 
-    detailed = [b for b in benchmarks if any(_flat_official(by[(label, b)]) for label in labels if (label, b) in by)]
+    flat = {key: _flat_official(entry) for key, entry in by.items()}
+    detailed = [b for b in benchmarks if any(flat.get((label, b)) for label in labels)]
     fig = _figure(max(6.0, 4.8 * max(1, len(detailed))), 4.2)
     if detailed:
         for index, bench in enumerate(detailed, start=1):
             ax = fig.add_subplot(1, len(detailed), index)
-            keys = list(dict.fromkeys(k for label in labels if (label, bench) in by
-                                      for k in _flat_official(by[(label, bench)])))  # fmt: skip
-            series = {label: [_flat_official(by[(label, bench)]).get(k) for k in keys]
-                      for label in labels if (label, bench) in by}  # fmt: skip
+            mine = {label: flat[(label, bench)] for label in labels if (label, bench) in flat}
+            keys = list(dict.fromkeys(k for scores in mine.values() for k in scores))
+            series = {label: [scores.get(k) for k in keys] for label, scores in mine.items()}
             _grouped_bars(ax, keys, series)
             ax.set_title(f"{bench}: by subset")
             ax.set_ylim(0, 100)

@@ -285,21 +285,3 @@ def first_samples(lines: Sequence[tuple[int, dict[str, Any]]], count: int) -> li
     """The lines of samples ``0 .. count - 1`` (SC@N for N = ``count``); other lines are left to the checks."""
     return [(number, line) for number, line in lines
             if not isinstance(line.get("sample", 0), int) or line.get("sample", 0) < count]  # fmt: skip
-
-
-def score_judgments(
-    benchmark_name: str,
-    path: str | os.PathLike[str],
-    *,
-    data: str | None = None,
-    split: str | None = None,
-    format: str | None = None,
-    template: str | None = None,
-    aggregate: str | None = None,
-    seed: int = DEFAULT_SEED,
-) -> tuple[dict[str, Any], list[tuple[int, dict[str, Any]]], JudgmentFormat | None]:
-    """What ``j1 score`` does with one file: the report, the file's judgment lines and the format read."""
-    benchmark, pairs, lines, fmt = load_judged(benchmark_name, path, data=data, split=split, format=format,
-                                               template=template)  # fmt: skip
-    report = rescore(benchmark, pairs, lines, fmt=fmt, aggregate=aggregate, seed=seed, source=str(path))
-    return report, lines, fmt

@@ -230,6 +230,11 @@ def answers_match(gold: list[Any], answer: list[Any]) -> bool:
     return bool(gold) and bool(answer) and verify(gold, answer)
 
 
+def _normalized(text: str) -> str:
+    """Text compared as a prompt: case and runs of whitespace do not count."""
+    return " ".join(text.split()).lower()
+
+
 def _shown_answer(parsed: list[Any]) -> str | None:
     return str(parsed[-1]) if parsed else None
 
@@ -333,9 +338,11 @@ def _verifiable_chunk(rows: Sequence[SourceRow], generator: Judge, sampling: Sam
             continue
         samples = next(answers)
         tokens.add(samples)
-        checked = [(text, parsed_answer(text)) for text in samples if text.strip()]
-        right = [(text, parsed) for text, parsed in checked if answers_match(gold, parsed)]
-        wrong = [(text, parsed) for text, parsed in checked if not answers_match(gold, parsed)]
+        right, wrong = [], []
+        for text in samples:
+            if text.strip():
+                parsed = parsed_answer(text)
+                (right if answers_match(gold, parsed) else wrong).append((text, parsed))
         if not right or not wrong:
             results.append((row, None, "no_correct" if not right else "no_incorrect"))
             continue
@@ -362,7 +369,7 @@ def _open_chunk(rows: Sequence[SourceRow], generator: Judge, sampling: Sampling,
         instruction = found[-1].strip() if found else ""
         if not instruction:
             results[row.id] = (row, None, "no_modified_instruction")
-        elif " ".join(instruction.split()).lower() == " ".join(row.prompt.split()).lower():
+        elif _normalized(instruction) == _normalized(row.prompt):
             results[row.id] = (row, None, "same_instruction")
         else:
             modified[row.id] = instruction
@@ -434,7 +441,7 @@ def synthesize(
     todo: list[SourceRow] = []
     duplicates: list[SourceRow] = []
     for row in rows:  # duplicates are decided on the source order alone, so a resumed run decides alike
-        key = " ".join(row.prompt.split()).lower()
+        key = _normalized(row.prompt)
         if key in seen_prompts:
             duplicates.append(row)
         else:

@@ -368,8 +368,8 @@ def test_the_bundled_mix_recipe_is_j1s_17k_open_plus_5k_verifiable():
     argv = ["synth", "--config", "j1_mix.yaml", "--generator", "openai:m"]
     args = build_parser().parse_args(argv)
     args.argv = argv
-    jobs, mix = _synth_jobs(args)
-    assert mix == "data/j1_mix.jsonl"
+    jobs, mix, from_parts = _synth_jobs(args)
+    assert mix == "data/j1_mix.jsonl" and from_parts
     assert [(job["kind"], job["source"], job["max_pairs"]) for job in jobs] == [
         ("open", "allenai/WildChat-1M", 17000),
         ("verifiable", "DigitalLearningGmbH/MATH-lighteval", 5000),

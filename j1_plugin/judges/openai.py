@@ -44,6 +44,7 @@ from typing import Any
 from j1_plugin.judges.base import Sampling
 from j1_plugin.records import Message
 
+DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 CACHE_FILE = "openai-requests.sqlite"
 
@@ -158,7 +159,7 @@ class OpenAIJudge:
     def __init__(
         self,
         model: str,
-        base_url: str = "http://127.0.0.1:8000/v1",
+        base_url: str = DEFAULT_BASE_URL,
         *,
         api_key_env: str = "OPENAI_API_KEY",
         concurrency: int = 8,

@@ -97,7 +97,6 @@ class J1JudgeFilter(Filter):
         override = os.environ.get(CONFIG_ENV)
         if override:
             settings.update(json_object(override, f"${CONFIG_ENV}", JudgeMetricError))
-        self.settings = settings
         mode, question, reference = settings.pop("mode"), settings.pop("question"), settings.pop("reference")
         if mode not in MODES:
             raise JudgeMetricError(f"j1_judge filter: mode must be one of {', '.join(MODES)}, got {shown(mode)}")
@@ -128,12 +127,9 @@ class J1JudgeFilter(Filter):
     def _judge(self) -> Any:
         options = dict(self.backend_options)
         if self.backend == "openai" and "cache_dir" not in options:
-            import inspect
+            from j1_plugin.judges.openai import DEFAULT_BASE_URL, default_request_cache
 
-            from j1_plugin.judges.openai import OpenAIJudge, default_request_cache
-
-            default_url = inspect.signature(OpenAIJudge).parameters["base_url"].default
-            options["cache_dir"] = default_request_cache(options.get("base_url", default_url), self.model)
+            options["cache_dir"] = default_request_cache(options.get("base_url", DEFAULT_BASE_URL), self.model)
         try:
             return get_judge(self.backend)(self.model, **options)
         except TypeError as exc:
