@@ -159,17 +159,20 @@ def test_the_pointwise_scaffold_agrees_with_the_score_it_precedes():
     assert marks == {"yes", "no"}
 
 
+@pytest.mark.parametrize("prompt", ["reference", "compact"])
 @pytest.mark.parametrize("name", ["pav", "pos"])
-def test_the_demo_prompt_is_not_its_own_answer(name):
-    fmt = get_format(name, template=judge_prompt_path(name))
+def test_the_demo_prompt_is_not_its_own_answer(name, prompt):
+    fmt = get_format(name, template=judge_prompt_path(name, prompt))
     text = fmt.template
     assert not fmt.parse(text).ok
     assert all(not fmt.parse(line).ok for line in text.splitlines())
 
 
 def test_the_demo_has_prompts_only_for_the_formats_it_trains():
-    with pytest.raises(ValueError, match="got format 'pas'"):
+    with pytest.raises(ValueError, match="got 'reference', 'pas'"):
         judge_prompt_path("pas")
+    with pytest.raises(ValueError, match="got 'verbose', 'pav'"):
+        judge_prompt_path("pav", "verbose")
 
 
 def test_wilson_interval_stays_inside_0_100_and_contains_the_rate():
@@ -195,8 +198,8 @@ def test_the_demo_trains_the_real_judge_and_ends_with_its_json_line(real_judge_d
     from j1_plugin.demo import run_default_demo
     from j1_plugin.demo.learning import DEMO
 
-    recipe = dataclasses.replace(DEMO, warmup_steps=2, grpo_steps=2, pairs_per_step=1, heldout_limit=4,
-                                 max_completion_length=24)  # fmt: skip
+    recipe = dataclasses.replace(DEMO, warmup_epochs=0.5, grpo_steps=2, pairs_per_step=1, heldout_limit=4,
+                                 train_limit=8, trainable_layers=2, max_completion_length=24)  # fmt: skip
     lines: list[str] = []
     summary = run_default_demo(real_judge_dir, tmp_path, recipe, threads=1, echo=lines.append)
     assert json.loads(lines[-1]) == summary
@@ -208,6 +211,8 @@ def test_the_demo_trains_the_real_judge_and_ends_with_its_json_line(real_judge_d
                                        "parse_failure_rate"}  # fmt: skip
     text = "\n".join(lines)
     assert "95% Wilson interval" in text and "What the judge wrote:" in text and "over the warm-up only" in text
+    assert "judgment prompts answered by the procedure" in text  # the own-answer warm-up ran
+    assert "Learning curve:" in text and "held-out consistent accuracy (%):" in text
     for name in ("judgments-base.jsonl", "judgments-warmup.jsonl", "judgments-trained.jsonl", "results.json"):
         assert (tmp_path / name).is_file()
     recorded = [json.loads(line) for line in (tmp_path / "judgments-trained.jsonl").read_text().splitlines()]

@@ -156,7 +156,8 @@ def test_the_report_of_a_demo_run_renders_in_a_real_browser(tiny_judge_dir, tmp_
     from j1_plugin.demo.learning import Recipe, run_learning
 
     demo = tmp_path / "demo"
-    recipe = Recipe("tiny", trainable_layers=1, warmup_steps=1, grpo_steps=1, max_completion_length=8, heldout_limit=4)
+    recipe = Recipe("tiny", warmup="random", trainable_layers=1, warmup_steps=1, grpo_steps=1, max_completion_length=8,
+                    heldout_limit=4)  # fmt: skip
     run_learning(tiny_judge_dir, demo, recipe, echo=lambda _line: None)
     results = json.loads((demo / "results.json").read_text())
     out = tmp_path / "report"

@@ -24,3 +24,10 @@ CPU_SMOKE_SETTINGS = {
     "save_strategy": "no",
     "disable_tqdm": True,
 }
+
+
+def small_run_settings(device: str = "cpu") -> dict[str, object]:
+    """Trainer arguments for small runs on ``device``: :data:`CPU_SMOKE_SETTINGS` on a CPU, bf16 on a GPU."""
+    if device == "cpu":
+        return dict(CPU_SMOKE_SETTINGS)
+    return {**CPU_SMOKE_SETTINGS, "bf16": True, "use_cpu": False}

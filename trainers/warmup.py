@@ -17,7 +17,7 @@ from typing import Any
 from j1_plugin.formats import JudgmentFormat
 from j1_plugin.plugins import get_format
 from j1_plugin.records import PreferencePair
-from j1_plugin.trainers import CPU_SMOKE_SETTINGS
+from j1_plugin.trainers import small_run_settings
 from j1_plugin.training_data import judgment_rows
 
 NEUTRAL_REASONING = "I state what a good answer needs, check each response against it, then decide."
@@ -79,18 +79,36 @@ def format_warmup(
     seed: int = 0,
     progress: bool = False,
     truthful: bool = False,
+    rows: Sequence[dict[str, Any]] | None = None,
+    epochs: float | None = None,
+    history: list[dict[str, Any]] | None = None,
+    callbacks: Sequence[Any] = (),
+    device: str = "cpu",
 ) -> Path:
     """Fine-tune ``model`` on :func:`format_warmup_dataset` with TRL's SFTTrainer; save to ``out_dir``.
 
     ``model`` is a path or hub id, or a loaded model (pass its ``tokenizer``; it is trained in
     place, e.g. with only some layers trainable). ``progress`` shows the trainer's progress bar;
     ``truthful`` trains on the right decisions (see :func:`format_warmup_dataset`).
+
+    ``rows`` replaces the built dataset with prompt-completion rows of the caller's (for example
+    :func:`j1_plugin.demo.reference.own_answer_targets`); ``epochs`` then sets the step count
+    (``steps`` is ignored): that many passes over the rows, rounded up to whole batches. ``history``,
+    when given, receives the trainer's log entries (the loss curve); ``callbacks`` are transformers
+    ``TrainerCallback`` objects added to the trainer; ``device`` is ``"cpu"`` or ``"cuda"`` (bf16).
     """
+    import datasets
     from transformers import PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
     from j1_plugin.trainers.callbacks import show_bar_only
 
+    if rows is not None:
+        dataset = datasets.Dataset.from_list(list(rows))
+        if epochs is not None:
+            steps = max(1, -(-round(epochs * len(dataset)) // batch_size))
+    else:
+        dataset = format_warmup_dataset(pairs, formats, seed, reasoning, truthful)
     out = Path(out_dir)
     args = SFTConfig(
         output_dir=str(out),
@@ -99,18 +117,23 @@ def format_warmup(
         learning_rate=learning_rate,
         lr_scheduler_type="constant",
         max_length=2048,
-        logging_steps=max(1, steps // 5),
+        logging_steps=max(1, steps // 20),
         seed=seed,
-        **{**CPU_SMOKE_SETTINGS, "disable_tqdm": not progress},
+        **{**small_run_settings(device), "disable_tqdm": not progress},
     )
-    dataset = format_warmup_dataset(pairs, formats, seed, reasoning, truthful)
     loaded = not isinstance(model, (str, os.PathLike))
     trainer = SFTTrainer(
-        model=model if loaded else str(model), args=args, train_dataset=dataset, processing_class=tokenizer
+        model=model if loaded else str(model),
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        callbacks=list(callbacks) or None,
     )
     trainer.remove_callback(PrinterCallback)
     show_bar_only(trainer)
     trainer.train()
+    if history is not None:
+        history.extend(trainer.state.log_history)
     trainer.save_model(str(out))
     trainer.processing_class.save_pretrained(str(out))
     return out

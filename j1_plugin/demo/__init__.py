@@ -46,7 +46,7 @@ GLOSSARY = (
 )
 
 
-def _excerpt(text: str, width: int = 150) -> str:
+def _excerpt(text: str, width: int = 320) -> str:
     shown = " ".join(text.split())
     return shown if len(shown) <= width else shown[: width - 3] + "..."
 
@@ -73,6 +73,31 @@ def example_lines(results: list[HeldoutResult], count: int = 2) -> list[str]:
     return lines
 
 
+def _bar(value: float, width: int = 40) -> str:
+    filled = round(max(0.0, min(100.0, value)) / 100 * width)
+    return "#" * filled + "." * (width - filled)
+
+
+def curve_lines(run: Run) -> list[str]:
+    """The learning curve as text: held-out consistent accuracy at each check (when the recipe judged
+    the held-out pairs during GRPO), and the sampled rollouts' mean reward at every GRPO step."""
+    lines = []
+    points = [("base", run.base.metrics["consistent_accuracy"]), ("warm-up", run.warmup.metrics["consistent_accuracy"])]
+    points += [(f"step {point['step']}", point["consistent_accuracy"]) for point in run.curve]
+    points.append((f"step {run.seconds.get('grpo_steps', '?')} (end)", run.trained.metrics["consistent_accuracy"]))
+    lines.append("  held-out consistent accuracy (%):")
+    for label, value in points:
+        shown = value or 0.0
+        lines.append(f"    {label:<14} |{_bar(shown)}| {shown:5.1f}")
+    key = f"rewards/{run.recipe.reward_name}/mean"
+    rewards = [(entry["step"], entry[key]) for entry in run.grpo_log if key in entry and "step" in entry]
+    if rewards:
+        lines.append(f"  sampled rollouts' mean {run.recipe.reward_name} per GRPO step (%):")
+        for step, value in rewards:
+            lines.append(f"    step {step:<9} |{_bar(100 * value)}| {100 * value:5.1f}")
+    return lines
+
+
 def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f}%"
 
@@ -95,11 +120,13 @@ def verdict_line(run: Run) -> str:
             f"The trained judge still names the same position for most pairs (flip rate {flips:.1f}%): "
             "it has not learned to tell the responses apart."
         )
+    if over_base.excludes_zero() and over_base.estimate > 0:
+        sentences.append("The trained judge is measurably better than the base model on pairs it never saw.")
     if gain.excludes_zero() and gain.estimate > 0:
-        sentences.append("So GRPO made the judge measurably more consistent than the warm-up alone.")
+        sentences.append("GRPO made the judge measurably more consistent than the warm-up alone.")
     else:
         sentences.append(
-            "So this run does not show a gain over the warm-up alone that is larger than chance; "
+            "This run does not show a gain of GRPO over the warm-up alone that is larger than chance; "
             "benchmarks/judge_learning.py runs the longer recipe and reports its learning curve "
             "(README, 'What the demo shows')."
         )
@@ -161,6 +188,10 @@ def run_default_demo(
         echo(line)
     families = by_family(run.trained)
     echo("  consistent after GRPO by family: " + ", ".join(f"{k} {h}/{n}" for k, (h, n) in families.items()))
+    echo("")
+    echo("Learning curve:")
+    for line in curve_lines(run):
+        echo(line)
     echo("")
     echo(verdict_line(run))
     echo("")

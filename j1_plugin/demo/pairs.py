@@ -189,3 +189,42 @@ def judgment_pairs(
                     )
                 )
     return pairs[:limit] if limit is not None else pairs
+
+
+# One-fact questions whose shape the demo never trains on: (question, right answer, wrong answer).
+FACTS = (
+    ("How many legs does a spider have?", "A spider has eight legs.", "A spider has six legs."),
+    ("How many days are in a week?", "A week has seven days.", "A week has five days."),
+    ("What colour is the sky on a clear day?", "The sky is blue on a clear day.", "The sky is green on a clear day."),
+    ("Which planet do we live on?", "We live on the Earth.", "We live on Mars."),
+    ("What do bees make?", "Bees make honey.", "Bees make milk."),
+    ("How many hours are in a day?", "A day has twenty-four hours.", "A day has twelve hours."),
+    ("What is frozen water called?", "Frozen water is called ice.", "Frozen water is called steam."),
+    ("Which animal is known as the king of the jungle?", "The lion is called the king of the jungle.",
+     "The rabbit is called the king of the jungle."),
+    ("How many months are in a year?", "A year has twelve months.", "A year has ten months."),
+    ("What gas do people need to breathe?", "People need oxygen to breathe.", "People need helium to breathe."),
+    ("Which season comes after winter?", "Spring comes after winter.", "Autumn comes after winter."),
+    ("What is the largest ocean on Earth?", "The Pacific is the largest ocean.", "The Arctic is the largest ocean."),
+)  # fmt: skip
+
+
+def unseen_shape_rows(seed: int = 0, sums: int = 12) -> list[dict[str, str]]:
+    """Pairs in RewardBench's row schema whose *shape* the demo's training never shows.
+
+    Two-digit sums (subset ``math-prm``; the demo trains on one-digit ones) and one-fact questions
+    (subset ``llmbar-natural``; none of the demo's families). They check that a judge trained on
+    the demo's pairs holds up beyond them, through ``j1 eval --tasks j1_rewardbench`` with
+    ``--metadata '{"data_file": ...}'`` and the format's default prompt.
+    """
+    rng = random.Random(f"{seed}:unseen")
+    rows = []
+    for index in range(sums):
+        a, b = rng.randint(11, 49), rng.randint(11, 49)
+        wrong = a + b + rng.choice((-10, -2, -1, 1, 2, 10))
+        rows.append({"id": f"unseen-sum-{index}", "subset": "math-prm", "prompt": f"What is {a} + {b}?",
+                     "chosen": f"{a} + {b} = {a + b}", "rejected": f"{a} + {b} = {wrong}"})  # fmt: skip
+    for index, (question, right, wrong) in enumerate(FACTS):
+        rows.append({"id": f"unseen-fact-{index}", "subset": "llmbar-natural", "prompt": question, "chosen": right,
+                     "rejected": wrong})  # fmt: skip
+    return rows
